@@ -1,0 +1,131 @@
+"""The ``meterstream`` command."""
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from shared.config import SERVICES, Settings
+
+app = typer.Typer(
+    help="meterstream: half-hourly meter data platform. `meterstream up --demo` runs everything locally.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+db_app = typer.Typer(help="Database schema management (Alembic, one history per service).", no_args_is_help=True)
+contracts_app = typer.Typer(help="Event contracts: JSON Schemas and the AsyncAPI document.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(contracts_app, name="contracts")
+console = Console(stderr=True)
+
+RunDir = Annotated[Optional[Path], typer.Option("--run-dir", help="Where logs, SQLite files and secrets go [env: RUN_DIR, default ./run].")]
+
+
+def _settings(run_dir: Path | None = None, **updates) -> Settings:
+    settings = Settings()
+    if run_dir is not None:
+        updates["run_dir"] = run_dir
+    return settings.model_copy(update=updates) if updates else settings
+
+
+@app.command()
+def up(
+    demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Seed the demo customer and replay 13 months of HH data.")] = False,
+    port: Annotated[Optional[int], typer.Option(help="Gateway port [env: GATEWAY_PORT, default 8000].")] = None,
+    months: Annotated[int, typer.Option(help="Months of demo history to replay.", min=1, max=36)] = 13,
+    run_dir: RunDir = None,
+) -> None:
+    """Run the whole platform: broker (embedded unless KAFKA_BOOTSTRAP_SERVERS is set), migrations and every service.
+
+    Ctrl-C stops everything. Logs are in RUN_DIR/logs.
+    """
+    from meterstream.stack import Stack, StackError
+
+    settings = _settings(run_dir, **({"gateway_port": port} if port else {}))
+    stack = Stack(settings, embedded_broker="KAFKA_BOOTSTRAP_SERVERS" not in os.environ)
+    stopping = False
+
+    def _stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with console.status("starting broker, migrating databases, creating topics..."):
+            stack.start()
+        console.print(f"broker at {stack.settings.kafka_bootstrap_servers}; services starting (logs in {stack.logs})")
+        with console.status("waiting for every service to be ready..."):
+            stack.wait_ready()
+        console.print(f"[green]ready[/green]: portal and API at [bold]{stack.gateway_url}[/bold] (API docs at {stack.gateway_url}/docs)")
+        if demo:
+            from meterstream.demo import run_demo
+
+            run_demo(stack.gateway_url, months=months, console=console)
+        console.print("Ctrl-C to stop.")
+        while not stopping:
+            for name, proc in list(stack.procs.items()):
+                if proc.poll() is not None:
+                    console.print(f"[yellow]{name} exited with {proc.returncode}; restarting (see {stack.logs / (name + '.log')})")
+                    stack.start_service(name)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    except StackError as exc:
+        console.print(f"[red]{exc}")
+        raise typer.Exit(1) from None
+    finally:
+        with console.status("stopping..."):
+            stack.stop()
+        console.print("stopped.")
+
+
+@app.command()
+def service(name: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICES)}.")]) -> None:
+    """Run one service in the foreground (what `up` and the containers run)."""
+    if name not in SERVICES:
+        console.print(f"[red]unknown service {name!r}; choose one of {', '.join(SERVICES)}")
+        raise typer.Exit(2)
+    settings = Settings()
+    if name == "gateway":
+        from services.gateway.entrypoints.main import serve as serve_gateway
+
+        serve_gateway(settings)
+        return
+    from shared.runtime import serve
+
+    serve(importlib.import_module(f"services.{name}.entrypoints.main").build(settings))
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    service_name: Annotated[Optional[str], typer.Argument(metavar="SERVICE", help="Only this service (default: all).")] = None,
+    run_dir: RunDir = None,
+) -> None:
+    """Migrate each service's database to the latest schema."""
+    from shared import db
+
+    settings = _settings(run_dir)
+    for name in [service_name] if service_name else [s for s in SERVICES if s != "gateway"]:
+        db.upgrade(name, settings.database_url_for(name))
+        console.print(f"{name}: at head")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    out: Annotated[Path, typer.Option(help="Folder for the schemas and asyncapi.yaml.")] = Path("shared/contracts"),
+) -> None:
+    """Regenerate the committed JSON Schemas and the AsyncAPI document from the models."""
+    from shared.contracts.export import export
+
+    for path in export(out):
+        console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,89 @@
+"""Seeding the demo customer and replaying its history through the public API."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from meterstream.client import ApiClient
+from shared.hh import LONDON
+from shared.synthetic.demo import DemoDataset, OPS_EMAIL, OPS_PASSWORD, demo_dataset, demo_reads
+from shared.synthetic.files import wide_csv
+
+
+def user_id(email: str) -> str:
+    return "USR-" + email.split("@")[0].upper()
+
+
+def directory(dataset: DemoDataset) -> dict:
+    """The demo world as a portfolio directory document (PUT /api/v1/admin/directory)."""
+    first_account = {}
+    for a in dataset.accounts:
+        first_account.setdefault(a.customer_id, a.account_id)
+    customers = []
+    for c in dataset.customers:
+        accounts = []
+        for a in (a for a in dataset.accounts if a.customer_id == c.customer_id):
+            accounts.append({
+                "id": a.account_id, "name": a.name, "enrolment_notice_on": c.hh_notice_sent_on,
+                "sites": [
+                    {"id": s.site_id, "name": s.name, "postcode": s.postcode, "weather_location": s.town,
+                     "supply_points": [
+                         {"mpxn": p.mpxn, "fuel": p.spec.fuel, "meter_type": p.meter_type,
+                          "profile_class": p.profile_class, "settlement": p.settlement, "ldz": p.ldz}
+                         for p in s.supply_points]}
+                    for s in dataset.sites if s.account_id == a.account_id
+                ],
+                "contacts": [
+                    {"id": ct.contact_id, "type": ct.contact_type, "name": ct.name, "email": ct.email}
+                    for ct in dataset.contacts if first_account[ct.customer_id] == a.account_id
+                ],
+            })
+        customers.append({"id": c.customer_id, "name": c.name, "micro_business": c.micro_business, "accounts": accounts})
+    users = [
+        {"id": user_id(u.email), "email": u.email, "name": u.display_name, "role": u.role, "password": u.password,
+         "billing_portal_user": u.role == "customer", "account_ids": list(u.account_ids)}
+        for u in dataset.users
+    ]
+    groups = [
+        {"id": g.group_id, "owner_user_id": user_id(g.owner_email), "name": g.name, "site_ids": list(g.site_ids)}
+        for g in dataset.portfolio_groups
+    ]
+    return {"customers": customers, "users": users, "groups": groups}
+
+
+def run_demo(gateway_url: str, months: int = 13, console: Console | None = None, today: date | None = None) -> dict:
+    """Seed the demo directory, then replay ``months`` of HH data, one file per month."""
+    console = console or Console(stderr=True)
+    today = today or datetime.now(LONDON).date()
+    dataset = demo_dataset(today)
+    api = ApiClient(gateway_url).login(OPS_EMAIL, OPS_PASSWORD)
+    api.put("/api/v1/admin/directory", directory(dataset))
+    n_points = len(dataset.supply_points())
+    api.wait_for(lambda s: s["ingest"]["supply_points"] >= n_points, "ingest to learn the demo supply points")
+
+    by_month: dict[tuple[int, int], list] = defaultdict(list)
+    for spec, day, reads in demo_reads(today, months):
+        by_month[(day.year, day.month)].append((spec.mpxn, day, reads))
+    totals: dict[str, int] = defaultdict(int)
+    with Progress(TextColumn("replaying demo history"), BarColumn(), MofNCompleteColumn(), TextColumn("meter-days"),
+                  TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task("replay", total=sum(len(v) for v in by_month.values()))
+        for (year, month), rows in sorted(by_month.items()):
+            summary = api.upload(f"demo-{year}-{month:02d}.csv", "".join(wide_csv(rows, flags=True)).encode())
+            for key in ("accepted", "unchanged", "superseded", "rejected", "flagged"):
+                totals[key] += summary["counts"].get(key, 0)
+            progress.advance(task, len(rows))
+    stored = api.wait_for(lambda s: s["portfolio"]["meter_days"] >= totals["accepted"], "portfolio to store the replay")
+
+    table = Table(title="demo ready", show_header=False)
+    for u in dataset.users:
+        table.add_row(u.role, u.email, u.password)
+    table.add_row("meter-days", f"{totals['accepted']} accepted, {totals['rejected']} rejected, {totals['flagged']} flagged",
+                  f"{stored['portfolio']['meter_days']} stored")
+    console.print(table)
+    return dict(totals)
+

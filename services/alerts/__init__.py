@@ -1,0 +1,1 @@
+"""Alerts service: consumption trackers and High Bill Alerts (issue 6)."""

@@ -1,0 +1,1 @@
+"""Gas Rolling AQ service: monthly AQ calculation, formula-year snapshot, corrections and notifications."""

@@ -1,0 +1,77 @@
+"""Ingest's own tables: batches, every meter-day version (kept for audit),
+rejections, register reads, the outbox and its supply-point read model."""
+from sqlalchemy import (
+    BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+)
+
+from shared.outbox import outbox_table
+from shared.readmodel import supply_points_table
+
+metadata = MetaData()
+
+supply_points = supply_points_table(metadata, "ingest")
+
+batches = Table(
+    "ingest_batches", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("filename", String(300), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("profile", String(100)),
+    Column("sha256", String(64), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True)),
+    Column("status", String(20), nullable=False),
+    Column("detected", Text),
+    Column("error", Text),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("accepted", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("superseded", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("flagged", Integer, nullable=False, default=0),
+    Column("register_reads", Integer, nullable=False, default=0),
+)
+
+# Every version of every meter-day; ``current`` marks the one consumers hold.
+meter_days = Table(
+    "ingest_meter_days", metadata,
+    Column("mpxn", String(13), primary_key=True),
+    Column("settlement_date", Date, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("current", Boolean, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("source_timestamp", DateTime(timezone=True), nullable=False),
+    Column("batch_id", String(36), nullable=False, index=True),
+    Column("row_number", Integer),
+    Column("kwh", LargeBinary, nullable=False),
+    Column("quality", String(50), nullable=False),
+    Column("source_unit", String(4), nullable=False),
+    Column("flags", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_ingest_meter_days_current", meter_days.c.mpxn, meter_days.c.current, meter_days.c.settlement_date)
+
+rejections = Table(
+    "ingest_rejections", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("batch_id", String(36), nullable=False, index=True),
+    Column("row_number", Integer),
+    Column("mpxn", String(13)),
+    Column("settlement_date", Date),
+    Column("reason_code", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+register_reads = Table(
+    "ingest_register_reads", metadata,
+    Column("mpxn", String(13), primary_key=True),
+    Column("read_date", Date, primary_key=True),
+    Column("read_type", String(10), primary_key=True),
+    Column("register_value", Float, nullable=False),
+    Column("unit", String(4), nullable=False),
+    Column("batch_id", String(36), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata, "ingest")

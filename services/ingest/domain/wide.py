@@ -1,0 +1,175 @@
+"""Wide rows: one meter-day per row, one column per half hour (plus optional flags)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from shared.hh import LONDON, period_starts_utc, periods_in_day
+from services.ingest.domain.common import ParseSettings, cell, clean_mpxn, quality_char, row_unit
+from services.ingest.domain.detect import Columns, Slot
+from services.ingest.domain.model import Labelling, ParsedMeterDay, Problem, RowRejection
+from services.ingest.domain.timestamps import parse_stamp
+from services.ingest.domain.units import MISSING_TOKENS, parse_number
+
+REPEATED_HOUR = (60, 90)  # local start minutes of the autumn extra hour
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """How a row's columns map to the settlement periods of one date."""
+
+    columns: list[int | None]  # value column per period; None: the file has no column for it
+    flags: list[int | None]
+    labels: list[str]
+    orphans: list[Slot]  # columns for times that do not exist on this date: must be blank
+    duplicates: list[tuple[int, int, str]]  # (kept column, repeated column, label)
+    simple: bool
+
+
+class WideRowParser:
+    """Turns one wide row into a ParsedMeterDay or a RowRejection."""
+
+    def __init__(self, cols: Columns, labelling: Labelling, settings: ParseSettings) -> None:
+        self._cols = cols
+        self._settings = settings
+        self._mpxn = cols.roles.get("mpxn")
+        self._date = cols.roles.get("date", cols.roles.get("timestamp"))
+        self._unit_col = cols.roles.get("unit")
+        self._row_quality = cols.roles.get("quality")
+        self._width = max([s.column for s in cols.slots] + list(cols.flags.values()) + list(cols.roles.values())) + 1
+        self._positional = labelling == "period_number" or settings.positional
+        self._by_start: dict[tuple[int, int], list[Slot]] = {}
+        for slot in cols.slots:
+            self._by_start.setdefault(_start_key(slot, labelling), []).append(slot)
+        self._plans: dict[date, DayPlan] = {}
+        self._seen: dict[tuple[str, date], tuple[int, int]] = {}
+
+    def parse(self, number: int, row: list[str]) -> ParsedMeterDay | RowRejection:
+        if len(row) < self._width:
+            row = row + [""] * (self._width - len(row))
+        mpxn = clean_mpxn(row[self._mpxn]) if self._mpxn is not None else (self._settings.default_mpxn or "")
+        if not mpxn:
+            return RowRejection(number, None, None, "missing_mpxn", "the row has no MPxN")
+        stamp = parse_stamp(cell(row, self._date), self._settings.day_first)
+        if stamp is None:
+            return RowRejection(number, mpxn, None, "bad_date", f"unrecognised date {cell(row, self._date)!r}")
+        day = stamp.day
+        unit = row_unit(cell(row, self._unit_col), self._settings.unit)
+        if unit is None:
+            return RowRejection(number, mpxn, day, "bad_unit", f"unknown unit {cell(row, self._unit_col)!r}")
+        plan = self._plans.get(day) or self._plan(day)
+        problems: list[Problem] = []
+        source = self._numbers(row, plan, problems)
+        factor = self._settings.factor(unit)
+        values = source if factor == 1.0 else [None if v is None else v * factor for v in source]
+        quality = self._quality(row, plan, source)
+        self._structure_problems(row, plan, day, problems)
+        self._cross_row(number, mpxn, day, source, quality, problems)
+        return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
+
+    def _numbers(self, row: list[str], plan: DayPlan, problems: list[Problem]) -> list[float | None]:
+        cells = [row[c] if c is not None else "" for c in plan.columns]
+        if plan.simple:
+            try:  # fast path for clean files: plain floats, no blanks
+                numbers: list[float | None] = [float(c) for c in cells]
+                total = sum(numbers)  # type: ignore[arg-type]
+                if total - total == 0:  # rules out nan/inf
+                    return numbers
+            except ValueError:
+                pass
+        numbers = []
+        for label, text in zip(plan.labels, cells):
+            try:
+                numbers.append(parse_number(text, self._settings.decimal_comma))
+            except ValueError:
+                problems.append(Problem("non_numeric", f"{text.strip()!r} at {label} is not a number"))
+                numbers.append(None)
+        return numbers
+
+    def _quality(self, row: list[str], plan: DayPlan, source: list[float | None]) -> str:
+        whole_row = quality_char(cell(row, self._row_quality))
+        if not self._cols.flags and whole_row is None:
+            if None not in source:
+                return "A" * len(source)
+            return "".join("-" if v is None else "A" for v in source)
+        default = whole_row or "A"
+        return "".join(
+            "-" if v is None else (quality_char(row[f]) if f is not None else None) or default
+            for v, f in zip(source, plan.flags)
+        )
+
+    def _structure_problems(self, row: list[str], plan: DayPlan, day: date, problems: list[Problem]) -> None:
+        count = len(plan.columns)
+        filled = [s.label for s in plan.orphans if row[s.column].strip().lower() not in MISSING_TOKENS]
+        if filled:
+            problems.append(Problem("period_count", f"{day} has {count} periods but the row has values for "
+                                                    f"{', '.join(filled)}, which do not exist that day"))
+        absent = [label for label, c in zip(plan.labels, plan.columns) if c is None]
+        if absent:
+            problems.append(Problem("period_count", f"{day} has {count} periods but the file has no column "
+                                                    f"for {', '.join(absent)}"))
+        for kept, repeated, label in plan.duplicates:
+            if row[kept].strip() != row[repeated].strip():
+                problems.append(Problem("conflicting_duplicate",
+                                        f"{label} appears twice with different values "
+                                        f"({row[kept].strip()!r} and {row[repeated].strip()!r})"))
+
+    def _cross_row(self, number: int, mpxn: str, day: date, source: list[float | None], quality: str,
+                   problems: list[Problem]) -> None:
+        """The same meter-day twice in one file is fine if identical, a conflict otherwise.
+
+        Keeps one small digest per meter-day rather than the values themselves.
+        """
+        digest = hash((tuple(source), quality))
+        first = self._seen.setdefault((mpxn, day), (number, digest))
+        if first[1] != digest:
+            problems.append(Problem("conflicting_duplicate",
+                                    f"row {first[0]} has different values for {mpxn} on {day}"))
+
+    def _plan(self, day: date) -> DayPlan:
+        if self._positional:
+            plan = self._positional_plan(day)
+        else:
+            plan = self._labelled_plan(day)
+        self._plans[day] = plan
+        return plan
+
+    def _positional_plan(self, day: date) -> DayPlan:
+        count = periods_in_day(day)
+        slots = sorted(self._cols.slots, key=lambda s: s.period or 0) if self._cols.slots[0].period else \
+            list(self._cols.slots)
+        columns: list[int | None] = [s.column for s in slots[:count]]
+        labels = [s.label for s in slots[:count]]
+        labels += [f"period {i + 1}" for i in range(len(columns), count)]
+        columns += [None] * (count - len(columns))
+        flags = [self._cols.flags.get(c) if c is not None else None for c in columns]
+        return DayPlan(columns, flags, labels, slots[count:], [], len(slots) == count)
+
+    def _labelled_plan(self, day: date) -> DayPlan:
+        local = [(t.hour * 60 + t.minute, t.fold) for t in (p.astimezone(LONDON) for p in period_starts_utc(day))]
+        columns: list[int | None] = []
+        labels: list[str] = []
+        duplicates: list[tuple[int, int, str]] = []
+        for key in local:
+            slots = self._by_start.get(key, [])
+            columns.append(slots[0].column if slots else None)
+            labels.append(slots[0].label if slots else _wall_label(key))
+            duplicates += [(slots[0].column, s.column, s.label) for s in slots[1:]]
+        used = set(columns) | {d[1] for d in duplicates}
+        orphans = [s for s in self._cols.slots if s.column not in used]
+        flags = [self._cols.flags.get(c) if c is not None else None for c in columns]
+        simple = not orphans and not duplicates and None not in columns
+        return DayPlan(columns, flags, labels, orphans, duplicates, simple)
+
+
+def _start_key(slot: Slot, labelling: Labelling) -> tuple[int, int]:
+    """(local start minute, fold) of the interval a slot holds."""
+    if slot.minute is None:  # columns 49/50 beside time labels: the repeated autumn hour
+        return REPEATED_HOUR[(slot.period or 49) - 49], 1
+    start = slot.minute - 30 if labelling == "interval_end" else slot.minute
+    return start, int(slot.second)
+
+
+def _wall_label(key: tuple[int, int]) -> str:
+    minute, fold = key
+    return f"{minute // 60:02d}:{minute % 60:02d}" + (" (second)" if fold else "")

@@ -1,0 +1,105 @@
+"""Portfolio's own tables (SQLAlchemy Core). Nobody else reads them."""
+from sqlalchemy import (
+    Boolean, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+from shared.outbox import outbox_table
+
+metadata = MetaData()
+
+customers = Table(
+    "portfolio_customers", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("micro_business", Boolean, nullable=False, default=False),
+)
+
+accounts = Table(
+    "portfolio_accounts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), ForeignKey("portfolio_customers.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("enrolment_notice_on", Date),
+    Column("opt_out_window_ends", Date),
+    Column("opted_out_on", Date),
+)
+
+sites = Table(
+    "portfolio_sites", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("portfolio_accounts.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("postcode", String(12)),
+    Column("weather_location", String(60)),
+)
+
+supply_points = Table(
+    "portfolio_supply_points", metadata,
+    Column("mpxn", String(13), primary_key=True),
+    Column("site_id", String(64), ForeignKey("portfolio_sites.id"), nullable=False, index=True),
+    Column("fuel", String(12), nullable=False),
+    Column("meter_type", String(8), nullable=False),
+    Column("profile_class", String(2)),
+    Column("settlement", String(3), nullable=False),
+    Column("ldz", String(2)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("registered_on", Date),
+    Column("revision", Integer, nullable=False, default=1),
+)
+
+users = Table(
+    "portfolio_users", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(300)),
+    Column("billing_portal_user", Boolean, nullable=False, default=False),
+)
+
+# Which accounts a user may see: customer users their own, brokers those they manage.
+user_accounts = Table(
+    "portfolio_user_accounts", metadata,
+    Column("user_id", String(64), ForeignKey("portfolio_users.id"), primary_key=True),
+    Column("account_id", String(64), ForeignKey("portfolio_accounts.id"), primary_key=True),
+)
+
+contacts = Table(
+    "portfolio_contacts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), ForeignKey("portfolio_accounts.id"), nullable=False, index=True),
+    Column("type", String(20), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254)),
+    Column("phone", String(40)),
+)
+
+groups = Table(
+    "portfolio_groups", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner_user_id", String(64), ForeignKey("portfolio_users.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False),
+    UniqueConstraint("owner_user_id", "name", name="uq_portfolio_group_name"),
+)
+
+group_sites = Table(
+    "portfolio_group_sites", metadata,
+    Column("group_id", String(64), ForeignKey("portfolio_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("site_id", String(64), ForeignKey("portfolio_sites.id"), primary_key=True),
+)
+
+# One row per supply point and settlement day: the values as a float64 array
+# (NaN = missing), so a year of a site is 365 rows, not 17,520.
+meter_days = Table(
+    "portfolio_meter_days", metadata,
+    Column("mpxn", String(13), primary_key=True),
+    Column("settlement_date", Date, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("kwh", LargeBinary, nullable=False),
+    Column("quality", String(50), nullable=False),
+    Column("flags", Text, nullable=False, default=""),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata, "portfolio")
