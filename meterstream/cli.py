@@ -17,11 +17,16 @@ app = typer.Typer(
     help="meterstream: half-hourly meter data platform. `meterstream up --demo` runs everything locally.",
     no_args_is_help=True,
     rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema management (Alembic, one history per service).", no_args_is_help=True)
 contracts_app = typer.Typer(help="Event contracts: JSON Schemas and the AsyncAPI document.", no_args_is_help=True)
+topics_app = typer.Typer(help="Kafka topics of the event contracts.", no_args_is_help=True)
+users_app = typer.Typer(help="User administration (bootstrap an operations user).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(topics_app, name="topics")
+app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
 RunDir = Annotated[Optional[Path], typer.Option("--run-dir", help="Where logs, SQLite files and secrets go [env: RUN_DIR, default ./run].")]
@@ -66,7 +71,7 @@ def up(
         if demo:
             from meterstream.demo import run_demo
 
-            run_demo(stack.gateway_url, months=months, console=console)
+            run_demo(stack.settings, stack.gateway_url, months=months, console=console)
         console.print("Ctrl-C to stop.")
         while not stopping:
             for name, proc in list(stack.procs.items()):
@@ -114,6 +119,40 @@ def db_upgrade(
     for name in [service_name] if service_name else [s for s in SERVICES if s != "gateway"]:
         db.upgrade(name, settings.database_url_for(name))
         console.print(f"{name}: at head")
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every contract topic with its partitions (idempotent); what `up` does, for deployments."""
+    import asyncio
+
+    from shared.bus import ensure_topics, wait_for_broker
+
+    settings = Settings()
+
+    async def _run() -> None:
+        await wait_for_broker(settings)
+        await ensure_topics(settings)
+
+    asyncio.run(_run())
+    console.print(f"topics ready on {settings.kafka_bootstrap_servers}")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The user's email (their login).")],
+    role: Annotated[str, typer.Option(help="customer, broker or operations.")] = "operations",
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)] = ...,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+    run_dir: RunDir = None,
+) -> None:
+    """Create a user directly in portfolio's database (first operations user of a new deployment)."""
+    from services.portfolio.entrypoints.admin import ensure_user
+
+    if role not in ("customer", "broker", "operations"):
+        raise typer.BadParameter("role must be customer, broker or operations")
+    created = ensure_user(_settings(run_dir), email, password, role, name)  # type: ignore[arg-type]
+    console.print(f"{email}: {'created' if created else 'already exists (password unchanged)'}")
 
 
 @contracts_app.command("export")

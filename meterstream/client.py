@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import httpx
+import orjson
 
 
 class ApiError(RuntimeError):
@@ -31,7 +32,8 @@ class ApiClient:
         return self._check(self.http.get(path, params=params)).json()
 
     def put(self, path: str, body: dict) -> dict:
-        return self._check(self.http.put(path, json=body)).json()
+        content = orjson.dumps(body)  # handles dates and datetimes
+        return self._check(self.http.put(path, content=content, headers={"content-type": "application/json"})).json()
 
     def upload(self, filename: str, content: bytes | Iterable[bytes], profile: str | None = None) -> dict:
         data = {"profile": profile} if profile else None

@@ -9,7 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from meterstream.client import ApiClient
-from shared.hh import LONDON
+from services.portfolio.entrypoints.admin import ensure_user
+from shared.config import Settings
+from shared.hh import LONDON, periods_in_day
 from shared.synthetic.demo import DemoDataset, OPS_EMAIL, OPS_PASSWORD, demo_dataset, demo_reads
 from shared.synthetic.files import wide_csv
 
@@ -55,25 +57,30 @@ def directory(dataset: DemoDataset) -> dict:
     return {"customers": customers, "users": users, "groups": groups}
 
 
-def run_demo(gateway_url: str, months: int = 13, console: Console | None = None, today: date | None = None) -> dict:
+def run_demo(settings: Settings, gateway_url: str, months: int = 13, console: Console | None = None,
+             today: date | None = None) -> dict:
     """Seed the demo directory, then replay ``months`` of HH data, one file per month."""
     console = console or Console(stderr=True)
     today = today or datetime.now(LONDON).date()
     dataset = demo_dataset(today)
+    ensure_user(settings, OPS_EMAIL, OPS_PASSWORD, "operations", "Operations desk")
     api = ApiClient(gateway_url).login(OPS_EMAIL, OPS_PASSWORD)
     api.put("/api/v1/admin/directory", directory(dataset))
     n_points = len(dataset.supply_points())
     api.wait_for(lambda s: s["ingest"]["supply_points"] >= n_points, "ingest to learn the demo supply points")
 
-    by_month: dict[tuple[int, int], list] = defaultdict(list)
+    # One file per month, as a data collector's monthly catch-up would send;
+    # clock-change days go in files of their own whose header has 46 or 50 columns.
+    files: dict[tuple[int, int, date | None], list] = defaultdict(list)
     for spec, day, reads in demo_reads(today, months):
-        by_month[(day.year, day.month)].append((spec.mpxn, day, reads))
+        files[(day.year, day.month, day if periods_in_day(day) != 48 else None)].append((spec.mpxn, day, reads))
     totals: dict[str, int] = defaultdict(int)
     with Progress(TextColumn("replaying demo history"), BarColumn(), MofNCompleteColumn(), TextColumn("meter-days"),
                   TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task("replay", total=sum(len(v) for v in by_month.values()))
-        for (year, month), rows in sorted(by_month.items()):
-            summary = api.upload(f"demo-{year}-{month:02d}.csv", "".join(wide_csv(rows, flags=True)).encode())
+        task = progress.add_task("replay", total=sum(len(v) for v in files.values()))
+        for (year, month, special_day), rows in sorted(files.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or date.min)):
+            name = f"demo-{special_day or f'{year}-{month:02d}'}.csv"
+            summary = api.upload(name, "".join(wide_csv(rows, header_day=special_day, flags=True)).encode())
             for key in ("accepted", "unchanged", "superseded", "rejected", "flagged"):
                 totals[key] += summary["counts"].get(key, 0)
             progress.advance(task, len(rows))

@@ -19,7 +19,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from pydantic import BaseModel, ValidationError
 
 from shared.config import Settings
-from shared.contracts import BY_NAME, TOPICS, Topic
+from shared.contracts import TOPICS, Topic
 from shared.metrics import EVENTS_CONSUMED, EVENTS_INVALID, EVENTS_PRODUCED
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ async def ensure_topics(settings: Settings, topics: Iterable[Topic] = TOPICS) ->
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(t.name, num_partitions=settings.topic_partitions, replication_factor=settings.topic_replication)
+            NewTopic(t.name, num_partitions=t.partitions, replication_factor=settings.topic_replication)
             for t in topics if t.name not in existing
         ]
         if missing:
@@ -74,16 +74,19 @@ class EventProducer:
     """acks=all producer; ``send_many`` returns once every event is acknowledged."""
 
     def __init__(self, settings: Settings, service: str):
+        self._settings = settings
         self._service = service
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        # Created here: aiokafka binds to the running event loop.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            bootstrap_servers=self._settings.kafka_bootstrap_servers,
             acks="all",
             linger_ms=5,
             max_batch_size=256 * 1024,
-            client_id=f"meterstream-{service}",
+            client_id=f"meterstream-{self._service}",
         )
-
-    async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
@@ -145,6 +148,7 @@ async def consume_batches(
         max_poll_records=max_records,
         **GROUP_TIMING,
     )
+    by_name = {t.name: t for t in topics}
     await consumer.start()
     try:
         while not stop.is_set():
@@ -153,7 +157,7 @@ async def consume_batches(
                 continue
             batch: list[Envelope] = []
             for tp, messages in records.items():
-                topic = BY_NAME[tp.topic]
+                topic = by_name[tp.topic]
                 for m in messages:
                     try:
                         batch.append(Envelope(topic, tp.partition, m.offset, topic.model.model_validate_json(m.value)))

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(None, description="HS256 signing key; default: generated once into RUN_DIR.")
     jwt_ttl_minutes: int = 8 * 60
     internal_token: str | None = Field(None, description="Shared secret on gateway-to-service calls; default: generated once into RUN_DIR.")
+    feed_profiles_file: Path | None = Field(None, description="YAML of extra ingest feed profiles (added to the shipped ones).")
     max_upload_bytes: int = Field(50 * 1024 * 1024, description="Uploads above this get HTTP 413.")
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"

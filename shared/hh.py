@@ -7,8 +7,11 @@ stored in UTC; local labels are for presentation only.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Iterable
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 LONDON = ZoneInfo("Europe/London")
 PERIOD = timedelta(minutes=30)
@@ -44,3 +47,12 @@ def period_index(instant: datetime) -> int:
     """0-based settlement period of a UTC instant within its local day."""
     day = settlement_date_of(instant)
     return int((instant - local_midnight_utc(day)) / PERIOD)
+
+
+def encode_values(values: Iterable[float | None]) -> bytes:
+    """A meter-day's values as little-endian float64, NaN for a missing period."""
+    return np.array([np.nan if v is None else v for v in values], dtype="<f8").tobytes()
+
+
+def decode_values(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype="<f8")

@@ -30,5 +30,5 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "text") -> N
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # The Kafka clients are chatty at INFO about every rebalance step.
-    for noisy in ("aiokafka", "faust", "mode", "kafka", "uvicorn.access"):
+    for noisy in ("aiokafka", "faust", "mode", "kafka", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

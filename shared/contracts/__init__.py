@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from shared.contracts.events import (
+    AccountChanged,
     AqResult,
     MeterDayRead,
     Notification,
+    PortfolioGroupChanged,
     RegisterRead,
     RejectedRow,
     SupplyPointChanged,
@@ -44,7 +46,7 @@ READS = Topic(
 REJECTED = Topic(
     "meter.reads.rejected.v1", RejectedRow, "batch_id",
     "A row or meter-day that ingest refused, with its reason.",
-    producers=("ingest",), consumers=("portfolio",),
+    producers=("ingest",), consumers=(),
 )
 REGISTER_READS = Topic(
     "meter.register-reads.v1", RegisterRead, "mpxn",
@@ -57,6 +59,17 @@ SUPPLY_POINTS = Topic(
     "customer and enrolment. Consumers keep a local read model of the latest state.",
     producers=("portfolio",), consumers=("ingest", "alerts", "aq"),
 )
+ACCOUNTS = Topic(
+    "portfolio.accounts.v1", AccountChanged, "account_id",
+    "Reference data: the current state of a billing account (rates, budget billing, bill cycle) "
+    "and the users who may see it.",
+    producers=("portfolio",), consumers=("alerts",),
+)
+GROUPS = Topic(
+    "portfolio.groups.v1", PortfolioGroupChanged, "group_id",
+    "Reference data: users' portfolio groups and their supply points.",
+    producers=("portfolio",), consumers=("alerts",),
+)
 NOTIFICATIONS = Topic(
     "alerts.notifications.v1", Notification, "recipient",
     "A notification decided by alerts, exactly once per rule and period.",
@@ -68,5 +81,7 @@ AQ_RESULTS = Topic(
     producers=("aq",), consumers=("portfolio",),
 )
 
-TOPICS: tuple[Topic, ...] = (READS, REJECTED, REGISTER_READS, SUPPLY_POINTS, NOTIFICATIONS, AQ_RESULTS)
+TOPICS: tuple[Topic, ...] = (
+    READS, REJECTED, REGISTER_READS, SUPPLY_POINTS, ACCOUNTS, GROUPS, NOTIFICATIONS, AQ_RESULTS,
+)
 BY_NAME = {t.name: t for t in TOPICS}

@@ -87,6 +87,43 @@ class SupplyPointChanged(Event):
     registered_on: Optional[date] = None
 
 
+class AccountUser(Event):
+    user_id: str
+    email: str
+    name: str = ""
+    role: str = "customer"
+
+
+class AccountChanged(Event):
+    """Latest state of a billing account and who may see it; keep the highest ``revision``."""
+
+    account_id: str
+    revision: int = Field(ge=1)
+    customer_id: str
+    customer_name: str
+    account_name: str
+    active: bool = True
+    micro_business: bool = False
+    has_modelled_rates: bool = False
+    budget_billing: bool = False
+    bill_cycle_day: int = Field(1, ge=1, le=31, description="Day of the month a bill period starts.")
+    currency: str = "GBP"
+    unit_rate_per_kwh: Optional[float] = Field(default=None, description="Modelled unit rate, where known.")
+    standing_charge_per_day: Optional[float] = None
+    users: list[AccountUser] = Field(default_factory=list, description="Users who may see the account (customers and brokers).")
+
+
+class PortfolioGroupChanged(Event):
+    """A user's portfolio group; ``deleted`` groups are removed from read models."""
+
+    group_id: str
+    revision: int = Field(ge=1)
+    owner_user_id: str
+    name: str
+    mpxns: list[str] = Field(default_factory=list)
+    deleted: bool = False
+
+
 class Notification(Event):
     notification_id: str = Field(description="Idempotency key: one notification per rule and period.")
     kind: str = Field(description="tracker_exceeded, tracker_projected, high_bill, aq_failure, ...")
@@ -95,6 +132,8 @@ class Notification(Event):
     subject: str
     body: str
     link: Optional[str] = None
+    sms: Optional[str] = Field(default=None, description="The text for SMS (at most 160 characters).")
+    email: Optional[str] = Field(default=None, description="The recipient's email address, when known.")
     rule_id: Optional[str] = None
     period: Optional[str] = None
     created_at: datetime

@@ -71,7 +71,9 @@ DEFAULT_RULES = AqRules()
 # ------------------------------------------------------------------------- energy
 
 
-def register_energy_kwh(start_index: float, end_index: float, unit: str, cv_mj_m3: float, reference: ReferenceData) -> float:
+def register_energy_kwh(
+    start_index: float, end_index: float, unit: str, cv_mj_m3: float, reference: ReferenceData
+) -> float:
     """Energy between two register reads; m3 is converted with the volume correction and CV.
 
     May be negative: a negative advance is a failure reason, not something to hide.
@@ -101,7 +103,9 @@ def hh_energy_kwh(days: Iterable[Sequence[Optional[float]]]) -> Optional[float]:
 # --------------------------------------------------------------------------- EUC / SOQ
 
 
-def soq_kwh(aq_kwh: float, meter_class: int, reference: ReferenceData, rules: AqRules = DEFAULT_RULES) -> Optional[float]:
+def soq_kwh(
+    aq_kwh: float, meter_class: int, reference: ReferenceData, rules: AqRules = DEFAULT_RULES
+) -> Optional[float]:
     """Peak-day SOQ = AQ / (365 x LF of the AQ's EUC) for NDM classes, else ``None``."""
     if meter_class not in rules.derived_soq_classes:
         return None
@@ -210,6 +214,43 @@ def calculate_aq(
     return AqOutcome(aq, reason, euc, soq_kwh(aq, point.meter_class, reference, rules))
 
 
+def calculate_winter_consumption(
+    point: PointFacts,
+    period: ReadPeriod,
+    reference: ReferenceData,
+    winter_start: date,
+    winter_end: date,
+) -> tuple[Optional[float], Optional[FailureReason]]:
+    """Weather-corrected consumption over the winter [winter_start, winter_end), or the failure.
+
+    *Reconstructed*, by analogy with the AQ: the read period must cover the
+    winter; its energy is scaled by the seasonal-normal winter demand share
+    over the weather-corrected demand share of the period::
+
+        WC = E x sum_winter ALP_d / sum_period ALP_d x (1 + DAF_d x WCF_d)
+    """
+    if point.isolated:
+        return None, FailureReason.ISOLATED
+    if period.start is None or period.end is None or period.energy_kwh is None:
+        return None, FailureReason.MISSING_READ
+    if period.start > winter_start or period.end < winter_end:
+        return None, FailureReason.PERIOD_TOO_SHORT
+    if point.backstop_date is not None and period.start < point.backstop_date:
+        return None, FailureReason.READ_BEFORE_BACKSTOP
+    if point.reconnected_on is not None and period.start < point.reconnected_on <= period.end:
+        return None, FailureReason.RECONNECTION_IN_PERIOD
+    if period.energy_kwh < 0:
+        return None, FailureReason.NEGATIVE_CONSUMPTION
+    denominator = weighted_profile_sum(reference, point.ldz, point.euc, period.start, period.end)
+    s, e = reference.day_index(winter_start), reference.day_index(winter_end)
+    winter = reference.alp[reference.ldzs.index(point.ldz), reference.eucs.index_of(point.euc), s:e]
+    if denominator is None or np.isnan(winter).any():
+        return None, FailureReason.MISSING_REFERENCE_DATA
+    if denominator <= 0:
+        return None, FailureReason.NON_POSITIVE_PROFILE
+    return period.energy_kwh * float(winter.sum()) / denominator, None
+
+
 # ------------------------------------------------------------------- vectorised path
 
 
@@ -286,7 +327,7 @@ def _run_block(
     block: slice,
     reference: ReferenceData,
     rules: AqRules,
-    windows: "_MonthWindows",
+    windows: _MonthWindows,
     registration_cutoff: int,
     out: MonthlyRunResult,
 ) -> None:

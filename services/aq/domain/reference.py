@@ -195,11 +195,6 @@ class ReferenceData:
         first = np.where(missing, day, np.int32(n))
         return np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1].ravel()
 
-    @cached_property
-    def alp_cumsum(self) -> np.ndarray:
-        """Row-wise prefix sums of the bare ALP (seasonal-normal demand shares)."""
-        return _prefix_sum(np.nan_to_num(self.alp.reshape(self.n_profiles, self.n_days), nan=0.0))
-
 
 def _prefix_sum(values: np.ndarray) -> np.ndarray:
     out = np.zeros((values.shape[0], values.shape[1] + 1), dtype=values.dtype)

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from services.aq.domain.calculation import NO_DAY, PointArrays
+from services.aq.domain.dates import gas_year_start
 from services.aq.domain.reference import (
     DEFAULT_EUCS,
     LDZS,
@@ -116,19 +117,17 @@ def _ar1(rng: np.random.Generator, n: int, phi: float, sd: float) -> np.ndarray:
 
 def alp_daf_csv(reference: ReferenceData, ldzs: tuple[str, ...], eucs: tuple[str, ...], start: date, end: date) -> str:
     """Render ``[start, end)`` in the Xoserve ALP/DAF row layout (used for the shipped sample)."""
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_NONE, lineterminator="\n")
+    alp = reference.alp.reshape(reference.n_profiles, -1)
+    daf = reference.daf.reshape(reference.n_profiles, -1)
+    lines = []
     for ldz in ldzs:
         for euc in eucs:
             row = reference.profile_index(ldz, euc)
             for i in range(reference.day_index(start), reference.day_index(end)):
                 day = reference.origin + timedelta(days=i)
-                gas_year = day.year if day.month >= 10 else day.year - 1
-                alp = reference.alp.reshape(reference.n_profiles, -1)[row, i]
-                daf = reference.daf.reshape(reference.n_profiles, -1)[row, i]
-                key = f'"{ldz}:{euc_file_code(gas_year, euc)}"'
-                writer.writerow([key, day.strftime("%d/%m/%Y"), f"{alp:.6f}", f"{daf:.6f}"])
-    return out.getvalue()
+                key = f"{ldz}:{euc_file_code(gas_year_start(day).year, euc)}"
+                lines.append(f'"{key}",{day:%d/%m/%Y},{alp[row, i]:.6f},{daf[row, i]:.6f}\n')
+    return "".join(lines)
 
 
 def weather_csv(reference: ReferenceData, kind: str, start: date, end: date) -> str:

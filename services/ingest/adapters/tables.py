@@ -26,6 +26,7 @@ batches = Table(
     Column("error", Text),
     Column("rows_read", Integer, nullable=False, default=0),
     Column("accepted", Integer, nullable=False, default=0),
+    Column("revised", Integer, nullable=False, default=0),
     Column("unchanged", Integer, nullable=False, default=0),
     Column("superseded", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
@@ -51,6 +52,15 @@ meter_days = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
 Index("ix_ingest_meter_days_current", meter_days.c.mpxn, meter_days.c.current, meter_days.c.settlement_date)
+
+# A running summary of each meter's own values, for spike detection without
+# re-reading its history on every file.
+meter_stats = Table(
+    "ingest_meter_stats", metadata,
+    Column("mpxn", String(13), primary_key=True),
+    Column("days", Integer, nullable=False),
+    Column("p95_period_kwh", Float, nullable=False),
+)
 
 rejections = Table(
     "ingest_rejections", metadata,

@@ -18,7 +18,7 @@ MIN_WIDE_SLOTS = 40
 
 _TIME_SLOT = re.compile(
     r"(?P<prefix>[a-z][a-z ()/]*?)?\s*(?P<h>\d{1,2})[:.h]?(?P<m>[03]0)(?::00)?"
-    r"(?:\s*(?:-|to)\s*(?P<h2>\d{1,2})[:.h]?(?P<m2>[03]0)(?::00)?)?"
+    r"(?:\s*(?:-|to)\s*(?P<h2>\d{1,2})[:.h]?(?P<m2>\d{2})(?::\d{2})?)?"
     r"\s*(?P<suffix>\(?(?:a|b|x|2|bst|gmt|extra|repeat(?:ed)?)\)?|\*)?"
 )
 _PERIOD_SLOT = re.compile(
@@ -142,6 +142,8 @@ def classify(header: list[str], profile: FeedProfile | None = None) -> Columns:
             cols.roles[role] = i
         else:
             unassigned.append(i)
+    if "time" in cols.roles and "date" not in cols.roles and "timestamp" not in cols.roles:
+        cols.roles["timestamp"] = cols.roles.pop("time")  # a lone "Reading Time" holds the date too
     _choose_slots(cols, header, times, periods, hints)
     _attach_flags(cols, names, flag_refs, unassigned)
     cols.ignored = [header[i] for i in unassigned if header[i].strip() and i not in cols.flags.values()]

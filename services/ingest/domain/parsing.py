@@ -55,7 +55,7 @@ def parse_file(data: bytes | Iterable[bytes], filename: str, profile: FeedProfil
     ``data`` is the whole file or an iterable of byte chunks. ``mpxn`` supplies the
     supply point for files that do not name it (the Octopus-style push body).
     """
-    chunks = iter([data]) if isinstance(data, (bytes, bytearray)) else iter(data)
+    chunks = iter([bytes(data)]) if isinstance(data, (bytes, bytearray, memoryview)) else iter(data)
     first = next((bytes(c) for c in chunks if c), b"")
     if not first:
         raise UnparseableFile("the file is empty")
@@ -99,12 +99,12 @@ def _parse_json(body: bytes, profile: FeedProfile | None, settings: ParseSetting
         columns={"mpxn": "given with the upload", "timestamp": "interval_start", "value": "consumption"},
         profile=profile.name if profile else None)
     result = ParseResult(detected)
-    result._items = _counted(result, octopus_items(results, settings.default_mpxn, settings))
+    result._items = octopus_items(_counted(result, results), settings.default_mpxn, settings)
     return result
 
 
-def _counted(result: ParseResult, items: Iterator[ParsedItem]) -> Iterator[ParsedItem]:
-    for item in items:
+def _counted(result: ParseResult, results: list[object]) -> Iterator[object]:
+    for item in results:
         result.rows_read += 1
         yield item
 
@@ -126,7 +126,8 @@ def _parse_table(rows: Iterator[Row], source: str, delimiter: str | None, profil
         labelling: Labelling = "interval_start"
         parse_one = RegisterRowParser(cols, unit, settings).parse  # type: ignore[arg-type]
     else:
-        unit = settings.unit if profile and profile.unit else (unit_from_text(header_text) or "kWh")
+        unit = settings.unit if profile and profile.unit else \
+            (unit_from_text(cols.name("value") or "") or unit_from_text(header_text) or "kWh")
         settings = ParseSettings(unit, settings.calorific_value, settings.day_first, settings.decimal_comma,
                                  settings.positional, settings.default_mpxn)
         if layout == "wide":

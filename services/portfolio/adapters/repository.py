@@ -15,8 +15,8 @@ from shared import db
 from shared.auth import Principal
 from shared.contracts import SUPPLY_POINTS
 from shared.contracts.events import MeterDayRead, SupplyPointChanged
+from shared.hh import encode_values
 from shared.outbox import enqueue
-from services.portfolio.domain.consumption import encode_values
 
 
 def visible_accounts(conn: Connection, principal: Principal) -> set[str] | None:

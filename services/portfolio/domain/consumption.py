@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from shared.hh import LONDON, PERIOD, local_midnight_utc, periods_in_day
+from shared.hh import LONDON, PERIOD, decode_values, local_midnight_utc
 
 Granularity = Literal["hh", "hour", "day", "week", "month"]
 GRANULARITIES: tuple[str, ...] = ("hh", "hour", "day", "week", "month")
@@ -29,14 +29,6 @@ class Interval:
     consumption: float | None
     coverage: float
     estimated: bool
-
-
-def decode_values(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype="<f8")
-
-
-def encode_values(values: Iterable[float | None]) -> bytes:
-    return np.array([np.nan if v is None else v for v in values], dtype="<f8").tobytes()
 
 
 def hh_frame(days: Iterable[tuple[date, bytes, str]], start: datetime, end: datetime) -> pd.DataFrame:
@@ -96,10 +88,3 @@ def _next_boundary(label: pd.Timestamp, granularity: Granularity) -> pd.Timestam
 def day_range(start: datetime, end: datetime) -> tuple[date, date]:
     """Settlement days that can hold periods in [start, end)."""
     return (start.astimezone(LONDON).date() - timedelta(days=1), (end - timedelta(microseconds=1)).astimezone(LONDON).date())
-
-
-def periods_between(start: datetime, end: datetime) -> int:
-    return int((end - start) / PERIOD)
-
-
-__all__ = ["GRANULARITIES", "Granularity", "Interval", "aggregate", "day_range", "decode_values", "encode_values", "hh_frame", "periods_in_day"]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 08:54:49.963976
+Create Date: 2026-11-30 09:04:08.372352
 """
 from alembic import op
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('rows_read', sa.Integer(), nullable=False),
     sa.Column('accepted', sa.Integer(), nullable=False),
+    sa.Column('revised', sa.Integer(), nullable=False),
     sa.Column('unchanged', sa.Integer(), nullable=False),
     sa.Column('superseded', sa.Integer(), nullable=False),
     sa.Column('rejected', sa.Integer(), nullable=False),
@@ -57,6 +58,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ingest_meter_days_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index('ix_ingest_meter_days_current', ['mpxn', 'current', 'settlement_date'], unique=False)
 
+    op.create_table('ingest_meter_stats',
+    sa.Column('mpxn', sa.String(length=13), nullable=False),
+    sa.Column('days', sa.Integer(), nullable=False),
+    sa.Column('p95_period_kwh', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('mpxn')
+    )
     op.create_table('ingest_outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('topic', sa.String(length=100), nullable=False),
@@ -119,6 +126,7 @@ def downgrade() -> None:
     op.drop_table('ingest_rejections')
     op.drop_table('ingest_register_reads')
     op.drop_table('ingest_outbox')
+    op.drop_table('ingest_meter_stats')
     with op.batch_alter_table('ingest_meter_days', schema=None) as batch_op:
         batch_op.drop_index('ix_ingest_meter_days_current')
         batch_op.drop_index(batch_op.f('ix_ingest_meter_days_batch_id'))

@@ -1,0 +1,171 @@
+"""Per meter-day validation (VEE) and onboarding rules.
+
+Reject (with a reason code): unknown_mpxn, not_onboarded, opted_out, future_date,
+period_count, conflicting_duplicate, non_numeric, negative_value - checked in that
+order, first failure wins. Flag but keep: spike, zero_on_active, estimated.
+Missing intervals are never filled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from shared.hh import periods_in_day
+from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, RowRejection
+
+NOT_ONBOARDED_HH = "import/export sites not supported yet"
+ONBOARDED_PROFILE_CLASSES = frozenset(f"{n:02d}" for n in range(1, 9))
+_PARSER_PROBLEM_ORDER = ("period_count", "conflicting_duplicate", "non_numeric")
+
+
+@dataclass(frozen=True)
+class SupplyPointInfo:
+    """What validation needs to know about a supply point (from the portfolio service)."""
+
+    mpxn: str
+    fuel: Literal["electricity", "gas"]
+    meter_type: Literal["smart", "amr"]
+    profile_class: str | None = None
+    settlement: Literal["nhh", "hh"] = "nhh"
+    active: bool = True
+    enrolment_status: str = "active"
+    opt_out_window_ends: date | None = None
+
+
+@dataclass(frozen=True)
+class MeterHistory:
+    """A small summary of a meter's own recent half-hourly values (kWh)."""
+
+    days: int
+    p95_period_kwh: float
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """Tunable thresholds. A period value is a spike when it exceeds ``spike_factor``
+    times the meter's p95 and also the absolute floor (so a near-zero history does
+    not flag every small load); meters with too little history are not judged."""
+
+    spike_factor: float = 10.0
+    spike_floor_kwh: float = 5.0
+    min_history_days: int = 7
+
+
+DEFAULT_RULES = ValidationRules()
+
+
+@dataclass(frozen=True)
+class AcceptedMeterDay:
+    day: ParsedMeterDay
+    flags: tuple[str, ...] = ()
+
+
+def onboarding_decision(supply_point: SupplyPointInfo) -> tuple[bool, str]:
+    """Whether the portal takes this supply point's HH data, and why (portal document rules)."""
+    if supply_point.fuel == "gas":
+        return True, f"{supply_point.meter_type} gas is onboarded"
+    profile_class = _profile_class(supply_point.profile_class)
+    if supply_point.settlement == "hh" or profile_class == "00":
+        return False, NOT_ONBOARDED_HH
+    if supply_point.meter_type == "smart":
+        return True, "smart power is onboarded"
+    if profile_class in ONBOARDED_PROFILE_CLASSES:
+        return True, f"NHH AMR power in profile class {profile_class} is onboarded"
+    return False, f"AMR power needs profile class 01-08, got {supply_point.profile_class or 'none'}"
+
+
+def _profile_class(value: str | None) -> str | None:
+    if value is None or not value.strip().isdigit():
+        return value
+    return f"{int(value):02d}"
+
+
+def validate_meter_day(day: ParsedMeterDay, supply_point: SupplyPointInfo | None, today: date,
+                       history: MeterHistory | None = None,
+                       rules: ValidationRules = DEFAULT_RULES) -> AcceptedMeterDay | RowRejection:
+    """Accept (with flags) or reject one parsed meter-day."""
+    rejection = _reject_reason(day, supply_point, today)
+    if rejection is not None:
+        code, reason = rejection
+        return RowRejection(day.row_number, day.mpxn, day.settlement_date, code, reason)
+    assert supply_point is not None
+    return AcceptedMeterDay(day, _flags(day, supply_point, history, rules))
+
+
+def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date) -> tuple[str, str] | None:
+    if sp is None:
+        return "unknown_mpxn", f"MPxN {day.mpxn} is not a known supply point"
+    status = _supply_point_reason(sp)
+    if status is not None:
+        return status
+    if day.settlement_date > today:
+        return "future_date", f"{day.settlement_date} is in the future (today is {today})"
+    expected = periods_in_day(day.settlement_date)
+    if len(day.values) != expected:
+        return "period_count", f"{day.settlement_date} has {expected} periods, got {len(day.values)}"
+    for code in _PARSER_PROBLEM_ORDER:
+        found = [p.detail for p in day.problems if p.code == code]
+        if found:
+            return code, "; ".join(found)
+    negatives = [i + 1 for i, v in enumerate(day.values) if v is not None and v < 0]
+    if negatives:
+        return "negative_value", f"negative consumption in period(s) {', '.join(map(str, negatives))}"
+    return None
+
+
+def _supply_point_reason(sp: SupplyPointInfo) -> tuple[str, str] | None:
+    onboarded, why = onboarding_decision(sp)
+    if not onboarded:
+        return "not_onboarded", why
+    if sp.enrolment_status == "opted_out":
+        return "opted_out", f"the customer of {sp.mpxn} opted out of HH data"
+    return None
+
+
+def _flags(day: ParsedMeterDay, sp: SupplyPointInfo, history: MeterHistory | None,
+           rules: ValidationRules) -> tuple[str, ...]:
+    flags: list[str] = []
+    present = [v for v in day.values if v is not None]
+    if history is not None and history.days >= rules.min_history_days and present:
+        limit = max(rules.spike_factor * history.p95_period_kwh, rules.spike_floor_kwh)
+        if max(present) > limit:
+            flags.append("spike")
+    if sp.active and present and not any(present):
+        flags.append("zero_on_active")
+    if "E" in day.quality:
+        flags.append("estimated")
+    return tuple(flags)
+
+
+def validate_register_read(read: ParsedRegisterRead, supply_point: SupplyPointInfo | None,
+                           today: date) -> ParsedRegisterRead | RowRejection:
+    """Register reads share the supply-point and date rules; an index cannot be negative."""
+    reason: tuple[str, str] | None
+    if supply_point is None:
+        reason = "unknown_mpxn", f"MPxN {read.mpxn} is not a known supply point"
+    elif read.read_date > today:
+        reason = "future_date", f"{read.read_date} is in the future (today is {today})"
+    elif read.register_value < 0:
+        reason = "negative_value", f"register value {read.register_value} is negative"
+    else:
+        reason = _supply_point_reason(supply_point)
+    if reason is None:
+        return read
+    return RowRejection(read.row_number, read.mpxn, read.read_date, *reason)
+
+
+HISTORY_WINDOW_DAYS = 28
+
+
+def updated_history(history: MeterHistory | None, values: list[float | None]) -> MeterHistory:
+    """Fold one accepted day into the meter's running summary: the p95 of its
+    period values, averaged over (at most) the last four weeks."""
+    present = sorted(v for v in values if v is not None)
+    if not present:
+        return history or MeterHistory(days=0, p95_period_kwh=0.0)
+    day_p95 = present[min(len(present) - 1, int(0.95 * len(present)))]
+    if history is None or history.days == 0:
+        return MeterHistory(days=1, p95_period_kwh=day_p95)
+    weight = min(history.days, HISTORY_WINDOW_DAYS)
+    return MeterHistory(days=history.days + 1, p95_period_kwh=(history.p95_period_kwh * weight + day_p95) / (weight + 1))

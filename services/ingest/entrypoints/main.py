@@ -1,0 +1,39 @@
+"""The ingest service process: HTTP uploads, the supply-point read model and the outbox relay."""
+from __future__ import annotations
+
+import asyncio
+
+from services.ingest.adapters import store
+from services.ingest.adapters import tables as t
+from services.ingest.entrypoints.api import router
+from shared import db, readmodel
+from shared.bus import Envelope, EventProducer, consume_batches
+from shared.config import Settings
+from shared.contracts import SUPPLY_POINTS
+from shared.outbox import OutboxRelay, pending_count
+from shared.runtime import Service
+
+NAME = "ingest"
+
+
+def build(settings: Settings) -> Service:
+    engine = db.make_engine(settings.database_url_for(NAME))
+    producer = EventProducer(settings, NAME)
+    relay = OutboxRelay(engine, t.outbox, producer)
+
+    def apply(batch: list[Envelope]) -> None:
+        with engine.begin() as conn:
+            readmodel.apply(conn, t.supply_points, [env.event for env in batch])
+
+    async def supply_points(stop: asyncio.Event) -> None:
+        async def handle(batch: list[Envelope]) -> None:
+            await asyncio.to_thread(apply, batch)
+
+        await consume_batches(settings, NAME, f"meterstream-{NAME}", [SUPPLY_POINTS], handle, stop)
+
+    def status() -> dict:
+        with engine.connect() as conn:
+            return {**store.counts(conn), "outbox_pending": pending_count(engine, t.outbox), "published": relay.published}
+
+    return Service(NAME, settings, engine, routers=[router], producer=producer, outbox=relay, status=status,
+                   workers={"supply-points": supply_points})

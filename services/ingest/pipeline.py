@@ -1,0 +1,209 @@
+"""The ingest service layer: parse, validate, version, store and enqueue.
+
+Each chunk of a file is one database transaction that stores the accepted
+meter-day versions, the rejections and the outbox events together, so nothing
+accepted is acknowledged before it is durable, and nothing durable is left
+unpublished (the outbox relay publishes it, again after a crash).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from itertools import islice
+
+from sqlalchemy import Engine
+
+from services.ingest.adapters import store
+from services.ingest.adapters.tables import outbox
+from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, RowRejection, UnparseableFile
+from services.ingest.domain.parsing import parse_file
+from services.ingest.domain.profiles import FeedProfile
+from services.ingest.domain.validation import (
+    AcceptedMeterDay, MeterHistory, updated_history, validate_meter_day, validate_register_read,
+)
+from services.ingest.domain.versioning import content_hash, decide_version
+from shared.contracts import READS, REGISTER_READS, REJECTED
+from shared.contracts.events import MeterDayRead, RegisterRead, RejectedRow
+from shared.hh import encode_values
+from shared.outbox import enqueue
+
+log = logging.getLogger(__name__)
+CHUNK = 2000
+
+
+@dataclass
+class Counts:
+    rows_read: int = 0
+    accepted: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    superseded: int = 0
+    rejected: int = 0
+    flagged: int = 0
+    register_reads: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    detected: str
+    counts: Counts = field(default_factory=Counts)
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class Hasher:
+    """Counts bytes and hashes them while the parser streams through them."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._chunks, self.sha256, self.size = chunks, hashlib.sha256(), 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.sha256.update(chunk)
+            self.size += len(chunk)
+            yield chunk
+
+
+def ingest(
+    engine: Engine,
+    data: bytes | Iterable[bytes],
+    filename: str,
+    *,
+    source: str,
+    today: date,
+    profile: FeedProfile | None = None,
+    mpxn: str | None = None,
+    source_timestamp: datetime | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> BatchResult:
+    """Ingest one file or push body; raises UnparseableFile for a file that cannot be read at all."""
+    now = datetime.now(timezone.utc)
+    source_ts = source_timestamp or now
+    hasher = Hasher([data] if isinstance(data, bytes) else data)
+    batch_id = str(uuid.uuid4())
+    with engine.begin() as conn:
+        store.create_batch(conn, {"id": batch_id, "filename": filename[:300], "source": source,
+                                  "profile": profile.name if profile else None, "sha256": "", "bytes": 0,
+                                  "received_at": now, "status": "processing"})
+    try:
+        parsed = parse_file(hasher, filename, profile, mpxn=mpxn)
+        result = BatchResult(batch_id, parsed.detected.describe())
+        for chunk in _chunks(parsed, CHUNK):
+            with engine.begin() as conn:
+                _store_chunk(conn, chunk, result, today, now, source_ts)
+            if on_progress:
+                on_progress(len(chunk))
+        result.counts.rows_read = parsed.rows_read
+    except UnparseableFile as exc:
+        with engine.begin() as conn:
+            store.update_batch(conn, batch_id, status="failed", error=exc.reason, completed_at=datetime.now(timezone.utc),
+                               sha256=hasher.sha256.hexdigest(), bytes=hasher.size)
+        raise
+    with engine.begin() as conn:
+        store.update_batch(conn, batch_id, status="done", detected=result.detected, completed_at=datetime.now(timezone.utc),
+                           sha256=hasher.sha256.hexdigest(), bytes=hasher.size, **result.counts.as_dict())
+    log.info("batch %s %s: %s", batch_id, filename, result.counts.as_dict())
+    return result
+
+
+def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datetime, source_ts: datetime) -> None:
+    counts = result.counts
+    days = [i for i in items if isinstance(i, ParsedMeterDay)]
+    reads = [i for i in items if isinstance(i, ParsedRegisterRead)]
+    refused: list[RowRejection] = [i for i in items if isinstance(i, RowRejection)]
+    mpxns = {d.mpxn for d in days} | {r.mpxn for r in reads}
+    points = store.supply_point_infos(conn, mpxns)
+    stats = store.histories(conn, {d.mpxn for d in days})
+    existing = store.existing_versions(conn, {(d.mpxn, d.settlement_date) for d in days})
+
+    versions: dict[tuple, dict] = {}  # the current row per meter-day of this chunk
+    audit: list[dict] = []  # versions that are not (or no longer) current
+    retire: list = []
+    events: list[MeterDayRead] = []
+    touched: dict[str, MeterHistory] = {}
+    for day in days:
+        verdict = validate_meter_day(day, points.get(day.mpxn), today, stats.get(day.mpxn))
+        if isinstance(verdict, RowRejection):
+            refused.append(verdict)
+            continue
+        key = (day.mpxn, day.settlement_date)
+        digest = content_hash(day.values, day.quality)
+        decision = decide_version(existing.get(key, []), digest, source_ts)
+        if decision.kind == "unchanged":
+            counts.unchanged += 1
+            continue
+        row = _version_row(verdict, decision.version, decision.becomes_current, digest, source_ts, result.batch_id, now)
+        existing.setdefault(key, []).append((decision.version, digest, source_ts))
+        if not decision.becomes_current:
+            audit.append(row)
+            counts.superseded += 1
+            continue
+        if key in versions:  # revised again within this chunk
+            audit.append({**versions[key], "current": False})
+        versions[key] = row
+        counts.accepted += 1
+        counts.flagged += bool(verdict.flags)
+        if decision.version > 1:
+            counts.revised += 1
+            retire.append(key)
+        events.append(_read_event(verdict, points[day.mpxn].fuel, decision.version, digest, result.batch_id, now))
+        touched[day.mpxn] = updated_history(touched.get(day.mpxn, stats.get(day.mpxn)), day.values)
+
+    register_rows, register_events = [], []
+    for read in reads:
+        verdict = validate_register_read(read, points.get(read.mpxn), today)
+        if isinstance(verdict, RowRejection):
+            refused.append(verdict)
+            continue
+        counts.register_reads += 1
+        register_rows.append({"mpxn": read.mpxn, "read_date": read.read_date, "read_type": read.read_type,
+                              "register_value": read.register_value, "unit": read.unit, "batch_id": result.batch_id,
+                              "received_at": now})
+        register_events.append(RegisterRead(
+            event_id=f"{read.mpxn}:{read.read_date}:{read.read_type}:{read.register_value}", mpxn=read.mpxn,
+            read_date=read.read_date, register_value=read.register_value, unit=read.unit, read_type=read.read_type,
+            batch_id=result.batch_id, received_at=now))
+
+    counts.rejected += len(refused)
+    store.retire_current(conn, retire)
+    store.insert_versions(conn, audit + list(versions.values()))
+    store.save_histories(conn, touched)
+    store.upsert_register_reads(conn, register_rows)
+    store.insert_rejections(conn, [
+        {"batch_id": result.batch_id, "row_number": r.row_number, "mpxn": r.mpxn, "settlement_date": r.settlement_date,
+         "reason_code": r.reason_code, "reason": r.reason} for r in refused])
+    enqueue(conn, outbox, READS, events)
+    enqueue(conn, outbox, REGISTER_READS, register_events)
+    enqueue(conn, outbox, REJECTED, [
+        RejectedRow(batch_id=result.batch_id, row_number=r.row_number, mpxn=r.mpxn, settlement_date=r.settlement_date,
+                    reason_code=r.reason_code, reason=r.reason, rejected_at=now) for r in refused])
+
+
+def _version_row(accepted: AcceptedMeterDay, version: int, current: bool, digest: str, source_ts: datetime,
+                 batch_id: str, now: datetime) -> dict:
+    day = accepted.day
+    return {"mpxn": day.mpxn, "settlement_date": day.settlement_date, "version": version, "current": current,
+            "content_hash": digest, "source_timestamp": source_ts, "batch_id": batch_id, "row_number": day.row_number,
+            "kwh": encode_values(day.values), "quality": day.quality, "source_unit": day.source_unit,
+            "flags": ",".join(accepted.flags), "received_at": now}
+
+
+def _read_event(accepted: AcceptedMeterDay, fuel: str, version: int, digest: str, batch_id: str, now: datetime) -> MeterDayRead:
+    day = accepted.day
+    return MeterDayRead(
+        event_id=f"{day.mpxn}:{day.settlement_date}:{version}", mpxn=day.mpxn, fuel=fuel,
+        settlement_date=day.settlement_date, version=version, content_hash=digest, kwh=day.values,
+        quality=day.quality, source_unit=day.source_unit, flags=list(accepted.flags), batch_id=batch_id,
+        received_at=now)
