@@ -107,6 +107,30 @@ def service(name: Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVIC
     serve(importlib.import_module(f"services.{name}.entrypoints.main").build(settings))
 
 
+@app.command()
+def bench(
+    scale: Annotated[float, typer.Option(help="Size of the workloads (1.0 = the issues' sizes where feasible).", min=0.01)] = 1.0,
+    only: Annotated[Optional[str], typer.Option(help="Run one scenario group: pipeline or a service name.")] = None,
+) -> None:
+    """Measure the platform next to its baselines in one run and print the ratios.
+
+    Uses an embedded broker (or KAFKA_BOOTSTRAP_SERVERS) and temporary databases
+    (SQLite, or a fresh database on the DATABASE_URL server).
+    """
+    from rich.table import Table
+
+    from meterstream.bench import run_all
+
+    rows = run_all(scale, only, lambda msg: console.print(f"[dim]{msg}"))
+    table = Table(title=f"meterstream bench (scale {scale})")
+    for col in ("scenario", "measured", "baseline", "ratio", "target", "ok"):
+        table.add_column(col, justify="right" if col == "ratio" else "left")
+    for r in rows:
+        table.add_row(r["scenario"], r["measured"], r["baseline"], f"{r['ratio']:.2f}", r["target"],
+                      "[green]yes" if r["ok"] else "[red]no")
+    Console(width=max(Console().width, 150)).print(table)
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     service_name: Annotated[Optional[str], typer.Argument(metavar="SERVICE", help="Only this service (default: all).")] = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
     internal_token: str | None = Field(None, description="Shared secret on gateway-to-service calls; default: generated once into RUN_DIR.")
     feed_profiles_file: Path | None = Field(None, description="YAML of extra ingest feed profiles (added to the shipped ones).")
     max_upload_bytes: int = Field(50 * 1024 * 1024, description="Uploads above this get HTTP 413.")
+    smtp_host: str | None = Field(None, description="SMTP server for alert emails; unset disables the email channel.")
+    smtp_port: int = 25
+    smtp_from: str = "alerts@meterstream.local"
+    personal_thresholds_enabled: bool = Field(True, description="Show the Personal Threshold module and its API (High Bill Alerts).")
+    high_bill_default_percent: float = Field(30.0, ge=0, le=1000, description="Utility-wide High Bill Alert threshold (% above last year).")
+    aq_business_date: date | None = Field(None, description="aq's business clock start; default: today in Europe/London. Ops may advance it.")
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 

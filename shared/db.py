@@ -6,7 +6,10 @@ database without sharing tables.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import uuid
+from collections.abc import Iterator
 from importlib import resources
 
 from alembic import command
@@ -53,6 +56,25 @@ def upgrade(service: str, url: str) -> None:
     """Bring the service's schema to the latest migration."""
     command.upgrade(alembic_config(service, url), "head")
     log.info("%s schema at head", service)
+
+
+@contextlib.contextmanager
+def temporary_database(server_url: str | None) -> Iterator[str | None]:
+    """A fresh, empty database on the same PostgreSQL server, dropped afterwards
+    (for tests and benchmarks); None (SQLite files) passes through."""
+    if not server_url or server_url.startswith("sqlite"):
+        yield None
+        return
+    name = f"meterstream_tmp_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield normalise_url(server_url).rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def ping(engine: Engine) -> None:

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from meterstream.broker import free_port, start_broker
 from shared.config import Settings
-from shared.db import normalise_url
+from shared.db import temporary_database
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -36,35 +35,25 @@ def broker(tmp_path_factory) -> Iterator[str]:
             proc.kill()
 
 
+def fresh_server_database():
+    """A fresh PostgreSQL database when DATABASE_URL names a server (dropped
+    afterwards); None means SQLite files."""
+    return temporary_database(os.environ.get("DATABASE_URL"))
+
+
 @pytest.fixture
 def server_database_url() -> Iterator[str | None]:
-    """A fresh PostgreSQL database for this test when DATABASE_URL names a
-    server, dropped afterwards; None means the tests use SQLite files."""
-    base = os.environ.get("DATABASE_URL")
-    if not base or base.startswith("sqlite"):
-        yield None
-        return
-    name = f"meterstream_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalise_url(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = normalise_url(base).rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with fresh_server_database() as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
-@pytest.fixture
-def settings(tmp_path, broker, server_database_url) -> Settings:
-    """Settings for in-process integration tests: real broker, real database,
-    Redis when REDIS_URL is set."""
+def test_settings(run_dir: Path, broker: str, database_url: str | None) -> Settings:
+    """Settings for tests: real broker, real database (SQLite files in run_dir or
+    a fresh PostgreSQL database), Redis when REDIS_URL is set, free ports."""
     return Settings(
-        run_dir=tmp_path / "run",
+        run_dir=run_dir,
         kafka_bootstrap_servers=broker,
-        database_url=server_database_url,
+        database_url=database_url,
         redis_url=os.environ.get("REDIS_URL"),
         jwt_secret="test-secret-" + uuid.uuid4().hex,
         internal_token="internal-" + uuid.uuid4().hex,
@@ -73,5 +62,6 @@ def settings(tmp_path, broker, server_database_url) -> Settings:
     )
 
 
-def unique_topic_suffix() -> str:
-    return uuid.uuid4().hex[:8]
+@pytest.fixture
+def settings(tmp_path, broker, server_database_url) -> Settings:
+    return test_settings(tmp_path / "run", broker, server_database_url)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from shared.contracts.events import (
     AccountChanged,
+    AqNotification,
     AqResult,
     MeterDayRead,
     Notification,
@@ -63,7 +64,7 @@ ACCOUNTS = Topic(
     "portfolio.accounts.v1", AccountChanged, "account_id",
     "Reference data: the current state of a billing account (rates, budget billing, bill cycle) "
     "and the users who may see it.",
-    producers=("portfolio",), consumers=("alerts",),
+    producers=("portfolio",), consumers=("alerts", "aq"),
 )
 GROUPS = Topic(
     "portfolio.groups.v1", PortfolioGroupChanged, "group_id",
@@ -81,7 +82,14 @@ AQ_RESULTS = Topic(
     producers=("aq",), consumers=("portfolio",),
 )
 
+AQ_NOTIFICATIONS = Topic(
+    "aq.notifications.v1", AqNotification, "mprn",
+    "Rolling AQ notifications issued at M-5 and on decisions: T04 (NRL) and TRF rows, "
+    "S91 offer addenda, T50/T51 winter consumption and AQ failure notices.",
+    producers=("aq",), consumers=(),
+)
+
 TOPICS: tuple[Topic, ...] = (
-    READS, REJECTED, REGISTER_READS, SUPPLY_POINTS, ACCOUNTS, GROUPS, NOTIFICATIONS, AQ_RESULTS,
+    READS, REJECTED, REGISTER_READS, SUPPLY_POINTS, ACCOUNTS, GROUPS, NOTIFICATIONS, AQ_RESULTS, AQ_NOTIFICATIONS,
 )
 BY_NAME = {t.name: t for t in TOPICS}

@@ -152,3 +152,22 @@ class AqResult(Event):
     read_start: Optional[date] = None
     read_end: Optional[date] = None
     calculated_on: date
+
+
+class AqNotification(Event):
+    """An industry-style Rolling AQ notification: T04 (NRL) and TRF rows, S91 offer
+    addenda, T50/T51 winter consumption outcomes and AQ failure notices."""
+
+    event_id: str = Field(description="Deterministic: mprn:record_type:issued_on.")
+    mprn: str
+    record_type: Literal["T04", "TRF", "S91", "T50", "T51", "AQ_FAILURE"]
+    issued_on: date
+    effective_from: Optional[date] = None
+    confirmation: Optional[str] = Field(default=None, description="CO, LI or RQ (T04/TRF only).")
+    meter_class: Optional[int] = None
+    aq_kwh: Optional[float] = None
+    soq_kwh: Optional[float] = Field(default=None, description="Derived SOQ for class 3 and 4 points.")
+    euc: Optional[str] = None
+    formula_year_aq_kwh: Optional[float] = None
+    winter_consumption_kwh: Optional[float] = None
+    reason_code: Optional[str] = Field(default=None, description="Failure or offer-addendum reason.")

@@ -9,25 +9,21 @@ published, so the event contract's "highest published version wins" holds.
 from __future__ import annotations
 
 import hashlib
-import struct
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Sequence
+
+import numpy as np
 
 ExistingVersion = tuple[int, str, datetime]  # (version, content_hash, source_timestamp)
 
 
 def content_hash(values: Sequence[float | None], quality: str) -> str:
     """sha256 hex over a canonical encoding; values are rounded to 1e-9 kWh so unit
-    conversion noise does not make an identical re-send look different."""
-    digest = hashlib.sha256()
-    for value in values:
-        if value is None:
-            digest.update(b"N")
-        else:
-            digest.update(b"V" + struct.pack(">d", round(value, 9) + 0.0))  # +0.0 folds -0.0 into 0.0
-    digest.update(b"|" + quality.encode("ascii", "replace"))
-    return digest.hexdigest()
+    conversion noise does not make an identical re-send look different. A missing
+    value is NaN (distinct from every number, including 0.0)."""
+    array = np.round(np.array([np.nan if v is None else v for v in values], dtype="<f8"), 9) + 0.0  # folds -0.0
+    return hashlib.sha256(array.tobytes() + b"|" + quality.encode("ascii", "replace")).hexdigest()
 
 
 @dataclass(frozen=True)

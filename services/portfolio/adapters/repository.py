@@ -1,20 +1,22 @@
-"""Portfolio's data access (SQLAlchemy Core, synchronous; routes and consumers
-call it from worker threads)."""
+"""Portfolio's data access for the directory, sites, enrolment and reads
+(SQLAlchemy Core, synchronous; routes and consumers call it from worker threads)."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from services.portfolio.adapters import tables as t
 from services.portfolio.domain.directory import Directory, DirectoryResult
-from services.portfolio.domain.enrolment import enrolment_status, opt_out_window_end
+from services.portfolio.domain.enrolment import EnrolmentStatus, enrolment_status, opt_out_window_end
 from services.portfolio.domain.passwords import hash_password
 from shared import db
 from shared.auth import Principal
-from shared.contracts import SUPPLY_POINTS
-from shared.contracts.events import MeterDayRead, SupplyPointChanged
+from shared.contracts import ACCOUNTS, SUPPLY_POINTS
+from shared.contracts.events import AccountChanged, AccountUser, MeterDayRead, SupplyPointChanged
 from shared.hh import encode_values
 from shared.outbox import enqueue
 
@@ -49,50 +51,117 @@ def _site_query():
     )
 
 
-def list_supply_points(conn: Connection, principal: Principal) -> list:
-    return conn.execute(_scoped(_site_query(), visible_accounts(conn, principal))).all()
+@dataclass(frozen=True)
+class SupplyPoint:
+    """A supply point with its site, account and the account's enrolment status."""
+
+    mpxn: str
+    fuel: str
+    meter_type: str
+    profile_class: str | None
+    settlement: str
+    ldz: str | None
+    active: bool
+    site_id: str
+    site_name: str
+    postcode: str | None
+    weather_location: str | None
+    account_id: str
+    account_name: str
+    customer_id: str
+    customer_name: str
+    micro_business: bool
+    enrolment_status: EnrolmentStatus
 
 
-def supply_point(conn: Connection, principal: Principal, mpxn: str):
+def _points(conn: Connection, query, today: date) -> list[SupplyPoint]:
+    rows = conn.execute(query).all()
+    statuses = account_statuses(conn, {r.account_id for r in rows}, today)
+    return [
+        SupplyPoint(**{k: v for k, v in r._mapping.items() if k in SupplyPoint.__dataclass_fields__},
+                    enrolment_status=statuses[r.account_id])
+        for r in rows
+    ]
+
+
+def list_supply_points(conn: Connection, principal: Principal, today: date) -> list[SupplyPoint]:
+    return _points(conn, _scoped(_site_query(), visible_accounts(conn, principal)), today)
+
+
+def supply_point(conn: Connection, principal: Principal, mpxn: str, today: date) -> SupplyPoint | None:
     """The supply point if the caller may see it, else None (callers answer 404)."""
-    return conn.execute(_scoped(_site_query().where(t.supply_points.c.mpxn == mpxn), visible_accounts(conn, principal))).first()
+    points = _points(conn, _scoped(_site_query().where(t.supply_points.c.mpxn == mpxn), visible_accounts(conn, principal)), today)
+    return points[0] if points else None
 
 
-def account_status(row, today: date) -> str:
-    return enrolment_status(
-        micro_business=row.micro_business, notice_on=row.enrolment_notice_on, opted_out_on=row.opted_out_on,
-        has_contact=True, auto_enrolled=True, today=today,
-    )
+def supply_points_of_sites(conn: Connection, site_ids: Iterable[str], today: date) -> list[SupplyPoint]:
+    return _points(conn, _site_query().where(t.sites.c.id.in_(list(site_ids))), today)
+
+
+def account_statuses(conn: Connection, account_ids: set[str] | None, today: date) -> dict[str, EnrolmentStatus]:
+    """Enrolment status of each account (None = every account)."""
+    accounts = select(t.accounts.c.id, t.accounts.c.enrolment_notice_on, t.accounts.c.opted_out_on,
+                      t.customers.c.micro_business).select_from(t.accounts.join(t.customers))
+    if account_ids is not None:
+        accounts = accounts.where(t.accounts.c.id.in_(account_ids))
+    rows = conn.execute(accounts).all()
+    ids = [r.id for r in rows]
+    with_contact = {r.account_id for r in conn.execute(
+        select(t.contacts.c.account_id).where(t.contacts.c.account_id.in_(ids),
+                                              or_(t.contacts.c.email.is_not(None), t.contacts.c.phone.is_not(None))))}
+    # Billing-portal users and brokers managing the account are enrolled automatically.
+    auto = {r.account_id for r in conn.execute(
+        select(t.user_accounts.c.account_id).select_from(t.user_accounts.join(t.users))
+        .where(t.user_accounts.c.account_id.in_(ids),
+               or_(t.users.c.billing_portal_user.is_(True), t.users.c.role == "broker")))}
+    return {
+        r.id: enrolment_status(micro_business=r.micro_business, notice_on=r.enrolment_notice_on,
+                               opted_out_on=r.opted_out_on, has_contact=r.id in with_contact,
+                               auto_enrolled=r.id in auto, today=today)
+        for r in rows
+    }
 
 
 def meter_days(conn: Connection, mpxns: Iterable[str], first: date, last: date) -> list:
     return conn.execute(
         select(t.meter_days.c.mpxn, t.meter_days.c.settlement_date, t.meter_days.c.kwh, t.meter_days.c.quality)
         .where(and_(t.meter_days.c.mpxn.in_(list(mpxns)), t.meter_days.c.settlement_date.between(first, last)))
+        .order_by(t.meter_days.c.mpxn, t.meter_days.c.settlement_date)
     ).all()
 
 
-def store_reads(conn: Connection, reads: list[MeterDayRead]) -> None:
-    """Idempotent: the highest version of each meter-day wins, redeliveries change nothing."""
+def opted_out_mpxns(conn: Connection, mpxns: Iterable[str]) -> set[str]:
+    return set(conn.execute(
+        select(t.supply_points.c.mpxn).select_from(t.supply_points.join(t.sites).join(t.accounts))
+        .where(t.supply_points.c.mpxn.in_(list(mpxns)), t.accounts.c.opted_out_on.is_not(None))
+    ).scalars())
+
+
+def store_reads(conn: Connection, reads: list[MeterDayRead]) -> int:
+    """Idempotent: the highest version of each meter-day wins, redeliveries change nothing.
+    Reads of opted-out accounts are dropped (their data was purged and stays purged).
+    Returns how many meter-days were offered to the store."""
     latest: dict[tuple[str, date], MeterDayRead] = {}
     for r in reads:
         key = (r.mpxn, r.settlement_date)
         if key not in latest or latest[key].version < r.version:
             latest[key] = r
-    db.upsert(
-        conn, t.meter_days,
-        [
-            {
-                "mpxn": r.mpxn, "settlement_date": r.settlement_date, "version": r.version,
-                "content_hash": r.content_hash, "kwh": encode_values(r.kwh), "quality": r.quality,
-                "flags": ",".join(r.flags), "received_at": r.received_at,
-            }
-            for r in latest.values()
-        ],
-        keys=["mpxn", "settlement_date"],
-        update=["version", "content_hash", "kwh", "quality", "flags", "received_at"],
-        newer_than="version",
-    )
+    dropped = opted_out_mpxns(conn, {mpxn for mpxn, _ in latest})
+    rows = [
+        {
+            "mpxn": r.mpxn, "settlement_date": r.settlement_date, "version": r.version,
+            "content_hash": r.content_hash, "kwh": encode_values(r.kwh), "quality": r.quality,
+            "flags": ",".join(r.flags), "received_at": r.received_at,
+        }
+        for r in latest.values() if r.mpxn not in dropped
+    ]
+    db.upsert(conn, t.meter_days, rows, keys=["mpxn", "settlement_date"],
+              update=["version", "content_hash", "kwh", "quality", "flags", "received_at"], newer_than="version")
+    return len(rows)
+
+
+def purge_meter_days(conn: Connection, mpxns: Iterable[str]) -> int:
+    return conn.execute(delete(t.meter_days).where(t.meter_days.c.mpxn.in_(list(mpxns)))).rowcount
 
 
 def counts(conn: Connection) -> dict[str, int]:
@@ -106,11 +175,14 @@ def user_by_email(conn: Connection, email: str):
     return conn.execute(select(t.users).where(func.lower(t.users.c.email) == email.lower())).first()
 
 
-def _upsert_row(conn: Connection, table, row: dict, counters: tuple[dict, dict], kind: str) -> bool:
+Counters = tuple[dict[str, int], dict[str, int], dict[str, int]]
+
+
+def _upsert_row(conn: Connection, table, row: dict, counters: Counters, kind: str) -> bool:
     """Insert or update one row by primary key; returns True when something changed."""
     pk = [c.name for c in table.primary_key.columns]
     existing = conn.execute(select(table).where(and_(*(table.c[k] == row[k] for k in pk)))).mappings().first()
-    created, updated = counters
+    created, updated, unchanged = counters
     if existing is None:
         conn.execute(table.insert().values(**row))
         created[kind] = created.get(kind, 0) + 1
@@ -120,19 +192,26 @@ def _upsert_row(conn: Connection, table, row: dict, counters: tuple[dict, dict],
         conn.execute(update(table).where(and_(*(table.c[k] == row[k] for k in pk))).values(**changes))
         updated[kind] = updated.get(kind, 0) + 1
         return True
+    unchanged[kind] = unchanged.get(kind, 0) + 1
     return False
 
 
 def apply_directory(conn: Connection, doc: Directory, today: date) -> DirectoryResult:
-    """Idempotent upsert of a directory document. Supply points whose state
-    changed are published (through the outbox) with a new revision."""
-    counters: tuple[dict, dict] = ({}, {})
-    events: list[SupplyPointChanged] = []
+    """Idempotent upsert of a directory document. Supply points, accounts and
+    groups whose state changed are published (through the outbox) with a new revision."""
+    from services.portfolio.adapters.groups import publish_groups  # groups build on this module
+
+    counters: Counters = ({}, {}, {})
+    changed_points: list[str] = []
     for c in doc.customers:
         _upsert_row(conn, t.customers, {"id": c.id, "name": c.name, "micro_business": c.micro_business}, counters, "customers")
         for a in c.accounts:
-            _upsert_row(conn, t.accounts, {"id": a.id, "customer_id": c.id, "name": a.name,
-                                           "enrolment_notice_on": a.enrolment_notice_on}, counters, "accounts")
+            _upsert_row(conn, t.accounts, {
+                "id": a.id, "customer_id": c.id, "name": a.name, "enrolment_notice_on": a.enrolment_notice_on,
+                "active": a.active, "bill_cycle_day": a.bill_cycle_day, "has_modelled_rates": a.has_modelled_rates,
+                "budget_billing": a.budget_billing, "unit_rate_per_kwh": a.unit_rate_per_kwh,
+                "standing_charge_per_day": a.standing_charge_per_day,
+            }, counters, "accounts")
             for ct in a.contacts:
                 _upsert_row(conn, t.contacts, {"id": ct.id, "account_id": a.id, "type": ct.type, "name": ct.name,
                                                "email": ct.email, "phone": ct.phone}, counters, "contacts")
@@ -145,9 +224,7 @@ def apply_directory(conn: Connection, doc: Directory, today: date) -> DirectoryR
                            "active": sp.active, "registered_on": sp.registered_on}
                     current = conn.execute(select(t.supply_points.c.revision).where(t.supply_points.c.mpxn == sp.mpxn)).scalar()
                     if _upsert_row(conn, t.supply_points, {**row, "revision": current or 1}, counters, "supply_points"):
-                        if current is not None:
-                            conn.execute(update(t.supply_points).where(t.supply_points.c.mpxn == sp.mpxn).values(revision=current + 1))
-                        events.append(supply_point_event(conn, sp.mpxn, today))
+                        changed_points.append(sp.mpxn)
     for u in doc.users:
         existing = user_by_email(conn, u.email)
         row = {"id": u.id, "email": u.email, "name": u.name, "role": u.role, "billing_portal_user": u.billing_portal_user}
@@ -156,26 +233,93 @@ def apply_directory(conn: Connection, doc: Directory, today: date) -> DirectoryR
         _upsert_row(conn, t.users, row, counters, "users")
         for account_id in u.account_ids:
             _upsert_row(conn, t.user_accounts, {"user_id": u.id, "account_id": account_id}, counters, "user_accounts")
+    changed_groups = []
     for g in doc.groups:
-        _upsert_row(conn, t.groups, {"id": g.id, "owner_user_id": g.owner_user_id, "name": g.name}, counters, "groups")
+        changed = _upsert_row(conn, t.groups, {"id": g.id, "owner_user_id": g.owner_user_id, "name": g.name}, counters, "groups")
         for site_id in g.site_ids:
-            _upsert_row(conn, t.group_sites, {"group_id": g.id, "site_id": site_id}, counters, "group_sites")
+            changed |= _upsert_row(conn, t.group_sites, {"group_id": g.id, "site_id": site_id}, counters, "group_sites")
+        if changed:
+            changed_groups.append(g.id)
+    # Users and contacts change enrolment, so every point is checked, not only those in the document.
+    published = republish_supply_points(conn, today, force=changed_points)
+    publish_groups(conn, changed_groups)
+    accounts = publish_accounts(conn)
+    return DirectoryResult(created=counters[0], updated=counters[1], unchanged=counters[2],
+                           supply_points_published=published, accounts_published=accounts)
+
+
+def republish_supply_points(conn: Connection, today: date, force: Iterable[str] = (), mpxns: Iterable[str] | None = None) -> int:
+    """Publish each supply point whose state or enrolment status changed (or is in
+    ``force``) with a new revision; the last published status is remembered in the
+    event content hash kept per point."""
+    forced = set(force)
+    query = _site_query().add_columns(t.supply_points.c.revision, t.supply_points.c.registered_on)
+    if mpxns is not None:
+        query = query.where(t.supply_points.c.mpxn.in_(list(mpxns)))
+    rows = conn.execute(query).all()
+    statuses = account_statuses(conn, {r.account_id for r in rows}, today)
+    known = _published_point_status(conn, [r.mpxn for r in rows])
+    events = []
+    for r in rows:
+        status = statuses[r.account_id]
+        if r.mpxn not in forced and known.get(r.mpxn) == status:
+            continue
+        revision = r.revision + 1 if r.mpxn in known else r.revision
+        conn.execute(update(t.supply_points).where(t.supply_points.c.mpxn == r.mpxn).values(revision=revision))
+        events.append(SupplyPointChanged(
+            mpxn=r.mpxn, revision=revision, fuel=r.fuel, site_id=r.site_id, site_name=r.site_name,
+            account_id=r.account_id, customer_id=r.customer_id, meter_type=r.meter_type,
+            profile_class=r.profile_class, settlement=r.settlement, ldz=r.ldz, postcode=r.postcode,
+            micro_business=r.micro_business, enrolment_status=status,
+            opt_out_window_ends=opt_out_window_end(r.micro_business, r.enrolment_notice_on),
+            active=r.active, registered_on=r.registered_on,
+        ))
+    _remember_point_status(conn, {e.mpxn: e.enrolment_status for e in events})
     enqueue(conn, t.outbox, SUPPLY_POINTS, events)
-    return DirectoryResult(created=counters[0], updated=counters[1], supply_points_published=len(events))
+    return len(events)
 
 
-def supply_point_event(conn: Connection, mpxn: str, today: date) -> SupplyPointChanged:
-    row = conn.execute(
-        select(*_SITE_COLUMNS, t.supply_points.c.revision, t.supply_points.c.registered_on)
-        .select_from(t.supply_points.join(t.sites).join(t.accounts).join(t.customers))
-        .where(t.supply_points.c.mpxn == mpxn)
-    ).one()
-    return SupplyPointChanged(
-        mpxn=row.mpxn, revision=row.revision, fuel=row.fuel, site_id=row.site_id, site_name=row.site_name,
-        account_id=row.account_id, customer_id=row.customer_id, meter_type=row.meter_type,
-        profile_class=row.profile_class, settlement=row.settlement, ldz=row.ldz, postcode=row.postcode,
-        micro_business=row.micro_business, enrolment_status=account_status(row, today),
-        opt_out_window_ends=opt_out_window_end(row.micro_business, row.enrolment_notice_on),
-        active=row.active, registered_on=row.registered_on,
+def _published_point_status(conn: Connection, mpxns: list[str]) -> dict[str, str]:
+    rows = conn.execute(select(t.published_points.c.mpxn, t.published_points.c.enrolment_status)
+                        .where(t.published_points.c.mpxn.in_(mpxns)))
+    return {r.mpxn: r.enrolment_status for r in rows}
+
+
+def _remember_point_status(conn: Connection, statuses: dict[str, str]) -> None:
+    db.upsert(conn, t.published_points, [{"mpxn": m, "enrolment_status": s} for m, s in statuses.items()],
+              keys=["mpxn"], update=["enrolment_status"])
+
+
+def account_event_content(conn: Connection, account_id: str) -> dict:
+    a = conn.execute(select(t.accounts, t.customers.c.name.label("customer_name"), t.customers.c.micro_business)
+                     .select_from(t.accounts.join(t.customers)).where(t.accounts.c.id == account_id)).one()
+    users = conn.execute(
+        select(t.users.c.id, t.users.c.email, t.users.c.name, t.users.c.role)
+        .select_from(t.user_accounts.join(t.users)).where(t.user_accounts.c.account_id == account_id)
+        .order_by(t.users.c.id)
+    ).all()
+    return dict(
+        account_id=a.id, customer_id=a.customer_id, customer_name=a.customer_name, account_name=a.name,
+        active=a.active and a.opted_out_on is None, micro_business=a.micro_business,
+        has_modelled_rates=a.has_modelled_rates, budget_billing=a.budget_billing, bill_cycle_day=a.bill_cycle_day,
+        unit_rate_per_kwh=a.unit_rate_per_kwh, standing_charge_per_day=a.standing_charge_per_day,
+        users=[AccountUser(user_id=u.id, email=u.email, name=u.name, role=u.role) for u in users],
     )
 
+
+def publish_accounts(conn: Connection, account_ids: Iterable[str] | None = None) -> int:
+    """Publish AccountChanged for every account whose content differs from what
+    was last published (a new revision each time); unchanged accounts are skipped."""
+    query = select(t.accounts.c.id, t.accounts.c.revision, t.accounts.c.published_hash)
+    if account_ids is not None:
+        query = query.where(t.accounts.c.id.in_(list(account_ids)))
+    events = []
+    for a in conn.execute(query.order_by(t.accounts.c.id)).all():
+        content = account_event_content(conn, a.id)
+        digest = hashlib.sha256(AccountChanged(revision=1, **content).model_dump_json().encode()).hexdigest()
+        if digest == a.published_hash:
+            continue
+        conn.execute(update(t.accounts).where(t.accounts.c.id == a.id).values(revision=a.revision + 1, published_hash=digest))
+        events.append(AccountChanged(revision=a.revision + 1, **content))
+    enqueue(conn, t.outbox, ACCOUNTS, events)
+    return len(events)

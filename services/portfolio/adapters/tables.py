@@ -1,6 +1,7 @@
 """Portfolio's own tables (SQLAlchemy Core). Nobody else reads them."""
 from sqlalchemy import (
-    Boolean, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint,
+    Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, LargeBinary, MetaData, String, Table, Text,
+    UniqueConstraint,
 )
 
 from shared.outbox import outbox_table
@@ -22,6 +23,17 @@ accounts = Table(
     Column("enrolment_notice_on", Date),
     Column("opt_out_window_ends", Date),
     Column("opted_out_on", Date),
+    # Billing facts alerts needs (published on portfolio.accounts.v1).
+    Column("active", Boolean, nullable=False, default=True, server_default="1"),
+    Column("bill_cycle_day", Integer, nullable=False, default=1, server_default="1"),
+    Column("has_modelled_rates", Boolean, nullable=False, default=False, server_default="0"),
+    Column("budget_billing", Boolean, nullable=False, default=False, server_default="0"),
+    Column("unit_rate_per_kwh", Float),
+    Column("standing_charge_per_day", Float),
+    # Revision of the last AccountChanged published and the hash of its content,
+    # so an unchanged account is not re-published with a new revision.
+    Column("revision", Integer, nullable=False, default=0, server_default="0"),
+    Column("published_hash", String(64)),
 )
 
 sites = Table(
@@ -45,6 +57,14 @@ supply_points = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("registered_on", Date),
     Column("revision", Integer, nullable=False, default=1),
+)
+
+# The enrolment status last published for each supply point, so a status change
+# (opt-out, contact details arriving) is re-published once.
+published_points = Table(
+    "portfolio_published_points", metadata,
+    Column("mpxn", String(13), primary_key=True),
+    Column("enrolment_status", String(40), nullable=False),
 )
 
 users = Table(
@@ -79,6 +99,7 @@ groups = Table(
     Column("id", String(64), primary_key=True),
     Column("owner_user_id", String(64), ForeignKey("portfolio_users.id"), nullable=False, index=True),
     Column("name", String(120), nullable=False),
+    Column("revision", Integer, nullable=False, default=1, server_default="1"),
     UniqueConstraint("owner_user_id", "name", name="uq_portfolio_group_name"),
 )
 

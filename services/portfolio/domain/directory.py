@@ -38,7 +38,7 @@ class SiteIn(BaseModel):
 
 class ContactIn(BaseModel):
     id: str
-    type: str
+    type: str = Field(description='"General" contacts come from billing records and are read-only in the portal.')
     name: str
     email: str | None = None
     phone: str | None = None
@@ -48,6 +48,12 @@ class AccountIn(BaseModel):
     id: str
     name: str
     enrolment_notice_on: date | None = None
+    active: bool = True
+    bill_cycle_day: int = Field(1, ge=1, le=28, description="Day of the month a bill period starts.")
+    has_modelled_rates: bool = Field(False, description="Every charge of the account's tariff is modelled (cost forecasts possible).")
+    budget_billing: bool = False
+    unit_rate_per_kwh: float | None = Field(None, ge=0)
+    standing_charge_per_day: float | None = Field(None, ge=0)
     sites: list[SiteIn] = []
     contacts: list[ContactIn] = []
 
@@ -85,4 +91,6 @@ class Directory(BaseModel):
 class DirectoryResult(BaseModel):
     created: dict[str, int]
     updated: dict[str, int]
+    unchanged: dict[str, int] = {}
     supply_points_published: int
+    accounts_published: int = 0

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Literal
 
 OPT_OUT_DAYS = 7
+
+EnrolmentStatus = Literal["opted_out", "opt_out_window", "awaiting_contact_details", "active"]
 
 
 def opt_out_window_end(micro_business: bool, notice_on: date | None) -> date | None:
@@ -14,8 +17,13 @@ def opt_out_window_end(micro_business: bool, notice_on: date | None) -> date | N
 
 
 def enrolment_status(*, micro_business: bool, notice_on: date | None, opted_out_on: date | None,
-                     has_contact: bool, auto_enrolled: bool, today: date) -> str:
-    """One of: opted_out, opt_out_window, awaiting_contact_details, active."""
+                     has_contact: bool, auto_enrolled: bool, today: date) -> EnrolmentStatus:
+    """Opted out, inside the micro-business opt-out window, waiting for contact
+    details (not enrolled automatically and no contact known), or active.
+
+    Enrolment is automatic for accounts whose users already use the billing
+    portal and for accounts a broker manages.
+    """
     if opted_out_on is not None:
         return "opted_out"
     window_end = opt_out_window_end(micro_business, notice_on)
@@ -29,3 +37,7 @@ def enrolment_status(*, micro_business: bool, notice_on: date | None, opted_out_
 def data_visible(status: str) -> bool:
     """HH data is shown only once enrolment is active (held during the window)."""
     return status == "active"
+
+
+def can_opt_out(status: str) -> bool:
+    return status == "opt_out_window"

@@ -17,6 +17,7 @@ from shared.contracts.compat import breaking_changes
 from shared.contracts.events import (
     AccountChanged,
     AccountUser,
+    AqNotification,
     AqResult,
     MeterDayRead,
     Notification,
@@ -399,6 +400,13 @@ EXAMPLES: dict[str, list[BaseModel]] = {
         AqResult(event_id="e1", mprn="1234567", status="calculated", aq_kwh=73200.0, euc="EA:E2201",
                  calculated_on=CLOCK_CHANGE),
         AqResult(event_id="e2", mprn="1234567", status="failed", reason_code="tolerance", calculated_on=CLOCK_CHANGE),
+    ],
+    "aq.notifications.v1": [
+        AqNotification(event_id="1234567:T04:2025-03-27", mprn="1234567", record_type="T04", issued_on=date(2025, 3, 27),
+                       effective_from=date(2025, 4, 1), confirmation="CO", meter_class=3, aq_kwh=80000.0,
+                       soq_kwh=670.0, euc="02B", formula_year_aq_kwh=78000.0),
+        AqNotification(event_id="1234567:T51:2025-05-27", mprn="1234567", record_type="T51",
+                       issued_on=date(2025, 5, 27), reason_code="missing_read"),
     ],
 }
 

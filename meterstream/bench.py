@@ -1,0 +1,200 @@
+"""``meterstream bench``: the platform measured side by side with its baselines
+in one run, printed as ratios (these machines are noisy: compare within a run,
+never across runs).
+
+Each row: scenario, what was measured, the baseline it is compared with, the
+ratio, the target and whether it was met. Services add their own scenarios in
+``services/<name>/bench.py`` (``run(scale) -> list[dict]``).
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from meterstream.broker import free_port, start_broker
+from shared.config import Settings
+from shared.db import temporary_database
+
+Row = dict
+
+
+def row(scenario: str, measured: str, baseline: str, ratio: float, target: str, ok: bool) -> Row:
+    return {"scenario": scenario, "measured": measured, "baseline": baseline, "ratio": round(ratio, 3), "target": target, "ok": ok}
+
+
+def _fleet_events(n_meters: int, day: date):
+    """A D+1 file's worth of meter-days: n meters, one day, as a wide CSV and as events."""
+    from shared.synthetic.files import wide_csv_for_fleet
+    from shared.synthetic.meters import random_fleet
+
+    fleet = random_fleet(n_meters, seed=7)
+    return fleet, "".join(wide_csv_for_fleet(fleet, day)).encode()
+
+
+async def _raw_produce(bootstrap: str, topic: str, payloads: list[tuple[bytes, bytes]]) -> float:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        futures = [await producer.send(topic, value=v, key=k) for k, v in payloads]
+        await asyncio.gather(*futures)
+        return time.perf_counter() - started
+    finally:
+        await producer.stop()
+
+
+async def _raw_consume(bootstrap: str, topic: str, n: int) -> float:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-{topic}", auto_offset_reset="earliest",
+                                enable_auto_commit=False, rebalance_timeout_ms=5000, session_timeout_ms=10000,
+                                heartbeat_interval_ms=1000)
+    await consumer.start()
+    try:
+        seen, started = 0, None
+        while seen < n:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            if batch and started is None:
+                started = time.perf_counter()  # exclude the group join from the rate
+            for messages in batch.values():
+                for m in messages:
+                    orjson.loads(m.value)
+                seen += len(messages)
+        return time.perf_counter() - (started or time.perf_counter())
+    finally:
+        await consumer.stop()
+
+
+def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
+    """Raw aiokafka produce/consume of meter-day events (the ceiling) next to
+    ingest (parse, validate, store, outbox) and the pipeline end to end
+    (ingest -> outbox relay -> bus -> portfolio store)."""
+    from services.ingest import pipeline
+    from services.ingest.adapters import tables as ingest_tables
+    from services.portfolio.adapters import repository as portfolio_repo
+    from shared import db, readmodel
+    from shared.bus import EventProducer, consume_batches, ensure_topics
+    from shared.contracts import READS
+    from shared.contracts.events import SupplyPointChanged
+    from shared.outbox import OutboxRelay
+
+    n = max(1000, int(20_000 * scale))
+    day = date.today() - timedelta(days=2)
+    fleet, csv_bytes = _fleet_events(n, day)
+    rows: list[Row] = []
+
+    ingest_engine = db.make_engine(settings.database_url_for("ingest"))
+    portfolio_engine = db.make_engine(settings.database_url_for("portfolio"))
+    db.upgrade("ingest", settings.database_url_for("ingest"))
+    db.upgrade("portfolio", settings.database_url_for("portfolio"))
+    with ingest_engine.begin() as conn:
+        readmodel.apply(conn, ingest_tables.supply_points, [
+            SupplyPointChanged(mpxn=m.mpxn, revision=1, fuel=m.fuel, site_id=m.mpxn, site_name=m.mpxn, account_id="A",
+                               customer_id="C", meter_type="smart", profile_class="03" if m.fuel == "electricity" else None)
+            for m in fleet])
+
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    result = pipeline.ingest(ingest_engine, [csv_bytes[i:i + 1 << 20] for i in range(0, len(csv_bytes), 1 << 20)],
+                             "bench.csv", source="bench", today=date.today())
+    ingest_seconds = time.perf_counter() - started
+    accepted = result.counts.accepted
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    async def measure() -> tuple[float, float, float]:
+        await ensure_topics(settings)
+        raw_topic = f"bench.raw.{int(time.time())}"
+        from dataclasses import replace
+
+        await ensure_topics(settings, [replace(READS, name=raw_topic)])
+        payloads = []
+        with ingest_engine.connect() as conn:
+            from sqlalchemy import select
+
+            for r in conn.execute(select(ingest_tables.outbox.c.key, ingest_tables.outbox.c.payload)):
+                payloads.append((r.key.encode(), r.payload))
+        produce = await _raw_produce(settings.kafka_bootstrap_servers, raw_topic, payloads)
+        consume = await _raw_consume(settings.kafka_bootstrap_servers, raw_topic, len(payloads))
+
+        producer = EventProducer(settings, "bench")
+        await producer.start()
+        relay = OutboxRelay(ingest_engine, ingest_tables.outbox, producer, batch_size=5000)
+        stop = asyncio.Event()
+        stored = 0
+
+        def store(batch) -> None:
+            with portfolio_engine.begin() as conn:
+                portfolio_repo.store_reads(conn, [e.event for e in batch])
+
+        async def handle(batch) -> None:
+            nonlocal stored
+            await asyncio.to_thread(store, batch)
+            stored += len(batch)
+            if stored >= accepted:
+                stop.set()
+
+        sink = asyncio.create_task(consume_batches(settings, "bench", f"bench-sink-{raw_topic}", [READS], handle, stop))
+        await asyncio.sleep(6)  # let the sink join its group before timing starts
+        t0 = time.perf_counter()
+        relay_task = asyncio.create_task(relay.run(stop))
+        await asyncio.wait_for(stop.wait(), 600)
+        e2e = time.perf_counter() - t0
+        await asyncio.gather(sink, relay_task)
+        await producer.stop()
+        return produce, consume, e2e
+
+    produce, consume, e2e = asyncio.run(measure())
+    n_events = accepted
+    raw_rate = n_events / produce
+    rows.append(row("bus ceiling: aiokafka produce (acks=all)", f"{raw_rate:,.0f} meter-days/s", "-", 1.0, "reference", True))
+    rows.append(row("bus ceiling: aiokafka consume + orjson", f"{n_events / consume:,.0f} meter-days/s", "-", 1.0,
+                    "reference", True))
+    ingest_rate = accepted / ingest_seconds
+    rows.append(row(f"ingest: parse+validate+store+outbox, D+1 wide CSV of {n:,} meters",
+                    f"{ingest_rate:,.0f} meter-days/s, peak RSS +{(rss_peak - rss_before) / 1024:,.0f} MiB",
+                    f"{raw_rate:,.0f}/s raw produce", ingest_rate / raw_rate, ">= 0.5 x raw produce",
+                    ingest_rate / raw_rate >= 0.5))
+    e2e_rate = accepted / e2e
+    rows.append(row("pipeline: outbox relay -> bus -> portfolio store", f"{e2e_rate:,.0f} meter-days/s",
+                    f"{raw_rate:,.0f}/s raw produce", e2e_rate / raw_rate, "reported (ceiling = 1.0)", True))
+    ingest_engine.dispose()
+    portfolio_engine.dispose()
+    return rows
+
+
+SERVICE_BENCHES: tuple[str, ...] = ()
+
+
+def run_all(scale: float, only: str | None, log: Callable[[str], None]) -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="meterstream-bench-") as tmp:
+        settings = Settings()
+        broker = None
+        if "kafka_bootstrap_servers" not in settings.model_fields_set:
+            port = free_port()
+            broker = start_broker(port, Path(tmp) / "broker.log")
+            settings = settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{port}"})
+        database = temporary_database(settings.database_url)
+        settings = settings.model_copy(update={"run_dir": Path(tmp), "database_url": database.__enter__()})
+        try:
+            if only in (None, "pipeline"):
+                log("pipeline: raw bus vs ingest vs end to end ...")
+                rows += pipeline_rows(settings, scale)
+            for name in SERVICE_BENCHES:
+                if only in (None, name):
+                    log(f"{name} ...")
+                    rows += importlib.import_module(f"services.{name}.bench").run(scale)
+        finally:
+            database.__exit__(None, None, None)
+            if broker:
+                broker.terminate()
+                broker.wait(10)
+    return rows
+

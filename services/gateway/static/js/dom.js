@@ -1,0 +1,65 @@
+// Tiny DOM helpers: build elements from data without innerHTML, so API text can never inject markup.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function mount(target, ...children) {
+  target.replaceChildren();
+  append(target, children);
+}
+
+/** A labelled form control; the id ties label and control together for screen readers. */
+let fieldSeq = 0;
+export function field(label, control, hint) {
+  const id = control.id || `f${++fieldSeq}`;
+  control.id = id;
+  const hintEl = hint ? h("small", { id: `${id}-hint`, class: "hint" }, hint) : null;
+  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
+  const error = h("small", { id: `${id}-error`, class: "field-error", role: "alert", hidden: true });
+  return h("div", { class: "field" }, h("label", { for: id }, label), control, hintEl, error);
+}
+
+/** Show an API validation error next to the control it concerns (or clear it with message=null). */
+export function setFieldError(control, message) {
+  const error = document.getElementById(`${control.id}-error`);
+  if (!error) return;
+  error.textContent = message || "";
+  error.hidden = !message;
+  control.setAttribute("aria-invalid", message ? "true" : "false");
+}
+
+export function select(name, options, value) {
+  return h("select", { name },
+    options.map(([v, text]) => h("option", { value: v, selected: String(v) === String(value) }, text)));
+}
+
+export function notice(kind, ...children) {
+  return h("div", { class: `notice notice-${kind}`, role: kind === "error" ? "alert" : "status" }, ...children);
+}
+
+export const fmt = {
+  kwh: (v) => (v === null || v === undefined ? "–" : `${Number(v).toLocaleString("en-GB", { maximumFractionDigits: 1 })} kWh`),
+  pct: (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 100)} %`),
+  date: (iso) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }),
+  dateTime: (iso) => new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }),
+  fuel: (f) => (f === "electricity" ? "Power" : f === "gas" ? "Gas" : f),
+  status: (s) => String(s || "unknown").replaceAll("_", " "),
+};
