@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(None, description="HS256 signing key; default: generated once into RUN_DIR.")
     jwt_ttl_minutes: int = 8 * 60
     internal_token: str | None = Field(None, description="Shared secret on gateway-to-service calls; default: generated once into RUN_DIR.")
+    ingest_drop_dir: Path | None = Field(None, description="A folder ingest watches for D+1 files (moved to processed/ or failed/).")
     feed_profiles_file: Path | None = Field(None, description="YAML of extra ingest feed profiles (added to the shipped ones).")
     max_upload_bytes: int = Field(50 * 1024 * 1024, description="Uploads above this get HTTP 413.")
     smtp_host: str | None = Field(None, description="SMTP server for alert emails; unset disables the email channel.")

@@ -194,6 +194,7 @@ def to_notification(
     rule_id: str,
     period: str,
     created_at: datetime,
+    email: str | None = None,
 ) -> Notification:
     """The bus event; ``notification_id`` is the domain's idempotency key."""
     return Notification(
@@ -204,6 +205,8 @@ def to_notification(
         subject=message.subject,
         body=message.email_body,
         link=message.link,
+        sms=message.sms,
+        email=email,
         rule_id=rule_id,
         period=period,
         created_at=created_at,

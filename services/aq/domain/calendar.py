@@ -389,6 +389,17 @@ def _decide_correction(
     return point, outputs
 
 
+def decide_correction(
+    point: SupplyMeterPoint,
+    day: date,
+    correction: Correction,
+    reference: ReferenceData,
+    rules: CalendarRules = DEFAULT_CALENDAR,
+) -> tuple[SupplyMeterPoint, list[Output]]:
+    """Decide a correction submitted after ``day`` was stepped (through the API), as ``step`` would."""
+    return _decide_correction(point, day, correction, reference, rules)
+
+
 def correction_rejection(
     point: SupplyMeterPoint, day: date, correction: Correction, rules: CalendarRules = DEFAULT_CALENDAR
 ) -> Optional[str]:

@@ -6,6 +6,7 @@ import asyncio
 from services.ingest.adapters import store
 from services.ingest.adapters import tables as t
 from services.ingest.entrypoints.api import router
+from services.ingest.entrypoints.dropfolder import watcher
 from shared import db, readmodel
 from shared.bus import Envelope, EventProducer, consume_batches
 from shared.config import Settings
@@ -35,5 +36,8 @@ def build(settings: Settings) -> Service:
         with engine.connect() as conn:
             return {**store.counts(conn), "outbox_pending": pending_count(engine, t.outbox), "published": relay.published}
 
+    workers = {"supply-points": supply_points}
+    if settings.ingest_drop_dir:
+        workers["drop-folder"] = watcher(engine, settings.ingest_drop_dir, relay.wake)
     return Service(NAME, settings, engine, routers=[router], producer=producer, outbox=relay, status=status,
-                   workers={"supply-points": supply_points})
+                   workers=workers)

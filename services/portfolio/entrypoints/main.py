@@ -5,7 +5,7 @@ import asyncio
 
 from services.portfolio.adapters import repository as repo
 from services.portfolio.adapters.tables import outbox
-from services.portfolio.entrypoints.api import router
+from services.portfolio.entrypoints import api, api_accounts, api_portfolios
 from shared import db
 from shared.bus import Envelope, EventProducer, consume_batches
 from shared.config import Settings
@@ -36,6 +36,6 @@ def build(settings: Settings) -> Service:
             return {**repo.counts(conn), "outbox_pending": pending_count(engine, outbox), "published": relay.published}
 
     return Service(
-        NAME, settings, engine, routers=[router], producer=producer, outbox=relay, status=status,
+        NAME, settings, engine, routers=[api.router, api_portfolios.router, api_accounts.router], producer=producer, outbox=relay, status=status,
         workers={"reads-sink": reads_sink},
     )

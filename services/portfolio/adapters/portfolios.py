@@ -1,0 +1,90 @@
+"""Resolving a portfolio id (a user's group or the implicit "all sites") to the
+supply points the caller may see, and reading their stored values."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, select
+
+from services.portfolio.adapters import groups as group_store
+from services.portfolio.adapters import repository as repo
+from services.portfolio.adapters import tables as t
+from services.portfolio.domain.consumption import MeterDay, Series, accumulate, day_range
+from services.portfolio.domain.portfolio import ALL_SITES, shows_data
+from shared.auth import Principal
+
+_IN_CHUNK = 500  # keeps IN lists well inside every driver's parameter limit
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    id: str
+    name: str
+    kind: str  # "group" or "all"
+    owner_user_id: str | None
+    site_ids: list[str]
+    points: list[repo.SupplyPoint]
+
+
+def all_sites(conn: Connection, principal: Principal, today: date) -> Portfolio:
+    points = repo.list_supply_points(conn, principal, today)
+    return Portfolio(ALL_SITES, "All sites", "all", None, sorted({p.site_id for p in points}), points)
+
+
+def resolve(conn: Connection, principal: Principal, portfolio_id: str, today: date) -> Portfolio | None:
+    """The portfolio if the caller may see it (their own group; operations any group), else None.
+    A group's sites are limited to those the caller can still see."""
+    if portfolio_id == ALL_SITES:
+        portfolio = all_sites(conn, principal, today)
+        return portfolio if len(portfolio.site_ids) > 1 else None
+    owner = None if principal.role == "operations" else principal.user_id
+    group = group_store.group_row(conn, portfolio_id, owner)
+    if group is None:
+        return None
+    visible = {p.site_id for p in repo.list_supply_points(conn, principal, today)}
+    site_ids = [s for s in group_store.group_site_ids(conn, group.id) if s in visible or principal.role == "operations"]
+    points = repo.supply_points_of_sites(conn, site_ids, today)
+    return Portfolio(group.id, group.name, "group", group.owner_user_id, site_ids, points)
+
+
+def visible_site_ids(conn: Connection, principal: Principal, today: date) -> set[str]:
+    return {p.site_id for p in repo.list_supply_points(conn, principal, today)}
+
+
+def fetch_days(conn: Connection, mpxns: Sequence[str], first: date, last: date) -> list[MeterDay]:
+    """(day, blob, quality) of the meter-days in [first, last], as plain tuples."""
+    out: list[MeterDay] = []
+    md = t.meter_days.c
+    for i in range(0, len(mpxns), _IN_CHUNK):
+        chunk = list(mpxns[i:i + _IN_CHUNK])
+        result = conn.execute(select(md.settlement_date, md.kwh, md.quality)
+                              .where(md.mpxn.in_(chunk), md.settlement_date.between(first, last)))
+        out.extend((d, bytes(b), q) for d, b, q in result.tuples())
+    return out
+
+
+def series(conn: Connection, points: Iterable[repo.SupplyPoint], start: datetime, end: datetime) -> Series:
+    """Summed values of the points whose data may be shown (onboarded, active enrolment)."""
+    mpxns = [p.mpxn for p in points if shows_data(p)]
+    first, last = day_range(start, end)
+    return accumulate(fetch_days(conn, mpxns, first, last) if mpxns else [], start, end)
+
+
+def coverage_by_point(conn: Connection, mpxns: Sequence[str], start: datetime, end: datetime) -> dict[str, float]:
+    """Share of each point's periods in [start, end) that have a value."""
+    first, last = day_range(start, end)
+    md = t.meter_days.c
+    out: dict[str, float] = {}
+    for i in range(0, len(mpxns), _IN_CHUNK):
+        chunk = list(mpxns[i:i + _IN_CHUNK])
+        rows = conn.execute(select(md.mpxn, md.settlement_date, md.kwh, md.quality)
+                            .where(md.mpxn.in_(chunk), md.settlement_date.between(first, last))).tuples()
+        by_point: dict[str, list[MeterDay]] = {}
+        for mpxn, d, b, q in rows:
+            by_point.setdefault(mpxn, []).append((d, bytes(b), q))
+        for mpxn, days in by_point.items():
+            s = accumulate(days, start, end)
+            out[mpxn] = float(s.present.sum()) / max(len(s.present), 1)
+    return {m: round(out.get(m, 0.0), 4) for m in mpxns}

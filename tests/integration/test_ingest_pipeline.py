@@ -1,0 +1,138 @@
+"""The ingest service layer against a real database (SQLite, or PostgreSQL when
+DATABASE_URL is set): versions, rejections, the outbox and the drop folder."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from services.ingest import pipeline
+from services.ingest.adapters import store
+from services.ingest.adapters import tables as t
+from services.ingest.domain.model import UnparseableFile
+from services.ingest.entrypoints.dropfolder import process, watcher
+from shared import db, readmodel
+from shared.contracts.events import MeterDayRead, SupplyPointChanged
+from shared.synthetic.files import wide_csv
+from shared.synthetic.meters import MeterSpec, meter_day
+
+pytestmark = pytest.mark.integration
+
+POWER = MeterSpec("1200023305967", "electricity", "office", 100_000)
+HH_SETTLED = "1012345678903"
+DAY = date(2024, 5, 14)
+TODAY = date(2024, 6, 1)
+
+
+@pytest.fixture
+def engine(settings):
+    url = settings.database_url_for("ingest")
+    db.upgrade("ingest", url)
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        readmodel.apply(conn, t.supply_points, [
+            SupplyPointChanged(mpxn=POWER.mpxn, revision=1, fuel="electricity", site_id="S1", site_name="HQ",
+                               account_id="A1", customer_id="C1", meter_type="smart", profile_class="03"),
+            SupplyPointChanged(mpxn=HH_SETTLED, revision=1, fuel="electricity", site_id="S2", site_name="Works",
+                               account_id="A1", customer_id="C1", meter_type="amr", profile_class="00", settlement="hh"),
+        ])
+    yield engine
+    engine.dispose()
+
+
+def csv_for(days: list[date], mpxn: str = POWER.mpxn, scale: float = 1.0) -> bytes:
+    rows = []
+    for d in days:
+        reads = meter_day(POWER, d)
+        reads = type(reads)([None if v is None else v * scale for v in reads.values], reads.quality)
+        rows.append((mpxn, d, reads))
+    return "".join(wide_csv(rows, header_day=days[0] if len(days) == 1 else None)).encode()
+
+
+def outbox_events(engine) -> list[MeterDayRead]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.outbox.c.topic, t.outbox.c.payload).order_by(t.outbox.c.id)).all()
+    return [MeterDayRead.model_validate_json(r.payload) for r in rows if r.topic == "meter.reads.v1"]
+
+
+def test_accept_resend_revise_and_late_old_revision(engine):
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    first = pipeline.ingest(engine, csv_for(days), "d1.csv", source="test", today=TODAY,
+                            source_timestamp=datetime(2024, 5, 20, tzinfo=timezone.utc))
+    assert (first.counts.accepted, first.counts.unchanged, first.counts.rejected) == (3, 0, 0)
+    assert "one row per meter-day" in first.detected
+
+    again = pipeline.ingest(engine, csv_for(days), "d1-again.csv", source="test", today=TODAY,
+                            source_timestamp=datetime(2024, 5, 20, tzinfo=timezone.utc))
+    assert (again.counts.accepted, again.counts.unchanged) == (0, 3)
+
+    revised = pipeline.ingest(engine, csv_for(days[:1], scale=1.1), "revision.csv", source="test", today=TODAY,
+                              source_timestamp=datetime(2024, 5, 25, tzinfo=timezone.utc))
+    assert (revised.counts.accepted, revised.counts.revised) == (1, 1)
+
+    stale = pipeline.ingest(engine, csv_for(days[:1], scale=0.9), "late-old.csv", source="test", today=TODAY,
+                            source_timestamp=datetime(2024, 5, 22, tzinfo=timezone.utc))
+    assert (stale.counts.accepted, stale.counts.superseded) == (0, 1)
+
+    events = outbox_events(engine)
+    assert [(e.settlement_date, e.version) for e in events] == [(d, 1) for d in days] + [(DAY, 2)]
+    with engine.connect() as conn:
+        counts = store.counts(conn)
+    assert counts["meter_days_current"] == 3 and counts["meter_day_versions"] == 5
+
+
+def test_rejections_are_recorded_with_reasons(engine):
+    text = csv_for([DAY]).decode().replace(POWER.mpxn, "9999999999999", 1)
+    rows = csv_for([DAY]).decode().splitlines()
+    body = "\n".join([rows[0], rows[1].replace(POWER.mpxn, HH_SETTLED), text.splitlines()[1],
+                      rows[1].replace(str(DAY), str(TODAY + timedelta(days=3)))]) + "\n"
+    result = pipeline.ingest(engine, body.encode(), "mixed.csv", source="test", today=TODAY)
+    with engine.connect() as conn:
+        rejected = store.rejections(conn, result.batch_id, 100, 0)
+    assert sorted((r["row_number"], r["reason_code"]) for r in rejected) == [
+        (2, "not_onboarded"), (3, "unknown_mpxn"), (4, "future_date")]
+    assert any("import/export sites not supported yet" in r["reason"] for r in rejected)
+    assert (result.counts.rejected, result.counts.accepted) == (3, 0)
+
+
+def test_unparseable_file_is_refused_and_the_batch_says_why(engine):
+    with pytest.raises(UnparseableFile):
+        pipeline.ingest(engine, b"\x00\x00\x00", "junk.csv", source="test", today=TODAY)
+    with engine.connect() as conn:
+        batch = conn.execute(select(t.batches).where(t.batches.c.filename == "junk.csv")).mappings().one()
+    assert batch["status"] == "failed" and batch["error"]
+
+
+def test_drop_folder_ingests_and_moves_files(engine, tmp_path):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "good.csv").write_bytes(csv_for([DAY]))
+    (drop / "bad.csv").write_bytes(b"\x00\x01\x02")
+    (drop / "copying.csv.part").write_bytes(b"half")
+    woken = []
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(watcher(engine, drop, lambda: woken.append(1))(stop))
+        for _ in range(100):
+            if (drop / "processed").exists() and (drop / "failed").exists():
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await task
+
+    asyncio.run(run())
+    assert [p.name.endswith("-good.csv") for p in (drop / "processed").iterdir()] == [True]
+    failed = sorted(p.name for p in (drop / "failed").iterdir())
+    assert failed[0].endswith("-bad.csv") and failed[1].endswith("-bad.csv.error.txt")
+    assert (drop / "copying.csv.part").exists()
+    assert woken
+
+
+def test_process_is_one_batch_per_file(engine, tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_bytes(csv_for([DAY]))
+    target = process(engine, path)
+    assert not path.exists() and target.endswith("-one.csv")
