@@ -102,3 +102,11 @@ def test_gateway_refuses_without_token_and_bad_input(demo_stack):
                                         params={"start": "2024-01-01", "end": "2024-01-02"}).status_code == 404
     assert demo_stack.customer.http.get("/api/v1/sites/x/consumption",
                                         params={"start": "yesterday", "end": "2024-01-02"}).status_code in (404, 422)
+
+
+def test_replay_drives_a_fleet_through_the_api(demo_stack):
+    from meterstream.replay import replay
+
+    result = replay(demo_stack.ops, meters=20, days=3, rate=0, seed=99)
+    assert result.meter_days == 60
+    assert result.accepted + result.rejected <= 60 and result.accepted >= 55  # whole missing days are not sent
