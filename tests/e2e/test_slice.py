@@ -110,3 +110,21 @@ def test_replay_drives_a_fleet_through_the_api(demo_stack):
     result = replay(demo_stack.ops, meters=20, days=3, rate=0, seed=99)
     assert result.meter_days == 60
     assert result.accepted + result.rejected <= 60 and result.accepted >= 55  # whole missing days are not sent
+
+
+def test_operational_endpoints_and_docs(demo_stack):
+    import httpx
+
+    base = demo_stack.url
+    assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
+    ready = httpx.get(f"{base}/readyz").json()
+    assert ready["status"] == "ok" and set(ready["checks"]) >= {"bus", "cache", "ingest", "portfolio", "alerts", "aq"}
+    metrics = httpx.get(f"{base}/metrics").text
+    assert "meterstream_http_request_seconds" in metrics
+    spec = httpx.get(f"{base}/openapi.json").json()
+    assert "/api/v1/auth/token" in spec["paths"] and "/api/v1/sites/{mpxn}/consumption" in spec["paths"]
+    assert "/api/v1/ingest/files" in spec["paths"]
+    assert not any(p.startswith("/internal") for p in spec["paths"])
+    docs = httpx.get(f"{base}/docs").text
+    assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs
+    assert httpx.get(f"{base}/docs-assets/swagger-ui-bundle.js").status_code == 200

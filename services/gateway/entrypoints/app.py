@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
+from swagger_ui_bundle import swagger_ui_path
 
 from services.gateway.adapters.upstream import Upstreams
 from services.gateway.domain import openapi, tokens
@@ -144,9 +145,14 @@ def create_app(settings: Settings) -> FastAPI:
         base = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         return JSONResponse(openapi.merge(base, await request.app.state.upstreams.openapi_specs()))
 
+    # Swagger UI from a PyPI package, not a CDN: the docs work offline.
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
     @app.get("/docs", include_in_schema=False)
     def docs():
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="meterstream API")
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="meterstream API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css", swagger_favicon_url="/favicon.ico")
 
     @app.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     async def forward(request: Request, path: str, principal: Principal = Depends(principal_of)):
