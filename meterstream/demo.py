@@ -22,6 +22,18 @@ def user_id(email: str) -> str:
 
 def directory(dataset: DemoDataset) -> dict:
     """The demo world as a portfolio directory document (PUT /api/v1/admin/directory)."""
+    from shared.synthetic.demo import CORNER_CAFE_ACCOUNT, NORTHWIND_DISTRIBUTION, NORTHWIND_RETAIL
+
+    # Billing facts alerts decides cost vs usage thresholds on: Northwind's retail
+    # account has fully modelled rates, its distribution account is on budget
+    # billing, the cafe has a unit rate but no modelled tariff.
+    billing: dict[str, dict] = {
+        NORTHWIND_RETAIL: {"bill_cycle_day": 1, "has_modelled_rates": True, "unit_rate_per_kwh": 0.245,
+                           "standing_charge_per_day": 0.62},
+        NORTHWIND_DISTRIBUTION: {"bill_cycle_day": 15, "has_modelled_rates": True, "budget_billing": True,
+                                 "unit_rate_per_kwh": 0.231, "standing_charge_per_day": 1.15},
+        CORNER_CAFE_ACCOUNT: {"bill_cycle_day": 8, "unit_rate_per_kwh": 0.268},
+    }
     first_account = {}
     for a in dataset.accounts:
         first_account.setdefault(a.customer_id, a.account_id)
@@ -31,6 +43,7 @@ def directory(dataset: DemoDataset) -> dict:
         for a in (a for a in dataset.accounts if a.customer_id == c.customer_id):
             accounts.append({
                 "id": a.account_id, "name": a.name, "enrolment_notice_on": c.hh_notice_sent_on,
+                **billing.get(a.account_id, {}),
                 "sites": [
                     {"id": s.site_id, "name": s.name, "postcode": s.postcode, "weather_location": s.town,
                      "supply_points": [

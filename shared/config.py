@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     aq_business_date: date | None = Field(None, description="aq's business clock start; default: today in Europe/London. Ops may advance it.")
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
+    temperature_provider: str = "reference"
 
     def database_url_for(self, service: str) -> str:
         """The service's own database. SQLite gets a file per service (no shared

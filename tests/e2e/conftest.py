@@ -40,13 +40,15 @@ class RunningStack:
         return self.client(BROKER_EMAIL, BROKER_PASSWORD)
 
 
-def start_stack(tmp_path_factory) -> Iterator[RunningStack]:
-    """Start every service on an embedded broker and seed the demo directory."""
+def start_stack(tmp_path_factory, extra_env: dict[str, str] | None = None) -> Iterator[RunningStack]:
+    """Start every service on an embedded broker and seed the demo directory;
+    ``extra_env`` adds environment variables (settings) for every process."""
     with fresh_server_database() as db_url:
         run_dir = tmp_path_factory.mktemp("stack")
         settings = test_settings(run_dir, "unused:0", db_url)
         env = {k: v for k, v in {"DATABASE_URL": db_url, "REDIS_URL": os.environ.get("REDIS_URL"),
-                                 "JWT_SECRET": settings.jwt_secret, "INTERNAL_TOKEN": settings.internal_token}.items() if v}
+                                 "JWT_SECRET": settings.jwt_secret, "INTERNAL_TOKEN": settings.internal_token,
+                                 **(extra_env or {})}.items() if v}
         stack = Stack(settings, embedded_broker=True, extra_env=env)
         try:
             stack.start()

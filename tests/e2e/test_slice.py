@@ -128,3 +128,11 @@ def test_operational_endpoints_and_docs(demo_stack):
     docs = httpx.get(f"{base}/docs").text
     assert "/docs-assets/swagger-ui-bundle.js" in docs and "cdn" not in docs
     assert httpx.get(f"{base}/docs-assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_unsubscribe_link_works_without_a_login(demo_stack):
+    import httpx
+
+    r = httpx.get(f"{demo_stack.url}/api/v1/notifications/unsubscribe", params={"token": "not-a-valid-token"})
+    assert r.status_code in (400, 404, 422), r.text  # reaches alerts, which refuses the bad token
+    assert httpx.get(f"{demo_stack.url}/api/v1/notifications").status_code == 401

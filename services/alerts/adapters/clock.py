@@ -2,6 +2,7 @@
 tests (and replays) can run a whole bill period in seconds."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Protocol
 
@@ -41,3 +42,11 @@ class ManualClock:
 
     def now(self) -> datetime:
         return datetime.combine(self._today, time(9), tzinfo=LONDON).astimezone(timezone.utc)
+
+
+async def sleep_unless(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    """Sleep up to ``seconds``, returning early when either event is set."""
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for w in waits:
+        w.cancel()

@@ -27,8 +27,9 @@ def _insert_if_absent(conn: Connection, table, row: dict, keys: list[str]) -> bo
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**row).on_conflict_do_nothing(index_elements=[table.c[k] for k in keys])
-    return conn.execute(stmt).rowcount == 1
+    stmt = (insert(table).values(**row).on_conflict_do_nothing(index_elements=[table.c[k] for k in keys])
+            .returning(table.c[keys[0]]))  # RETURNING, not rowcount: the driver-independent answer
+    return conn.execute(stmt).first() is not None
 
 
 def _row(n: Notification) -> dict:

@@ -139,3 +139,11 @@ def counts(conn: Connection) -> dict[str, int]:
         "accounts": conn.execute(select(func.count()).select_from(t.accounts)).scalar_one(),
         "groups": conn.execute(select(func.count()).select_from(t.groups)).scalar_one(),
     }
+
+
+def supply_points_by_mpxn(conn: Connection, mpxns: list[str]) -> list:
+    return list(conn.execute(select(t.supply_points).where(t.supply_points.c.mpxn.in_(mpxns))).all())
+
+
+def accounts_by_ids(conn: Connection, account_ids: list[str]) -> list:
+    return list(conn.execute(select(t.accounts).where(t.accounts.c.account_id.in_(account_ids))).all())

@@ -30,3 +30,7 @@ def counts(conn: Connection) -> dict[str, int]:
         "supply_points": conn.execute(select(func.count()).select_from(t.supply_points)).scalar_one(),
         "notifications": conn.execute(select(func.count()).select_from(t.notifications)).scalar_one(),
     }
+
+
+def tracker_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(t.trackers)).scalar_one()

@@ -15,9 +15,14 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/trackers", "alerts"),
     ("/api/v1/thresholds", "alerts"),
     ("/api/v1/notifications", "alerts"),
+    ("/api/v1/high-bill", "alerts"),
     ("/api/v1/meter-points", "aq"),
     ("/api/v1/aq", "aq"),
 )
+
+# Reached without a token: the link in a notification email must work from a
+# logged-out browser (the signed token in the query string is the credential).
+PUBLIC_PATHS: frozenset[str] = frozenset({"/api/v1/notifications/unsubscribe"})
 
 UPSTREAMS: tuple[str, ...] = ("portfolio", "ingest", "alerts", "aq")
 

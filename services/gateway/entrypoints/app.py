@@ -25,7 +25,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from services.gateway.adapters.upstream import Upstreams
 from services.gateway.domain import openapi, tokens
-from services.gateway.domain.routing import UPSTREAMS, service_for
+from services.gateway.domain.routing import PUBLIC_PATHS, UPSTREAMS, service_for
 from shared.auth import Principal
 from shared.bus import wait_for_broker
 from shared.cache import key_value
@@ -82,6 +82,12 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     async def principal_of(request: Request, token: str | None = Depends(oauth2)) -> Principal:
+        return _verify(token)
+
+    async def principal_unless_public(request: Request, token: str | None = Depends(oauth2)) -> Principal | None:
+        return None if request.url.path in PUBLIC_PATHS and not token else _verify(token)
+
+    def _verify(token: str | None) -> Principal:
         if not token:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
         try:
@@ -155,7 +161,7 @@ def create_app(settings: Settings) -> FastAPI:
                                    swagger_css_url="/docs-assets/swagger-ui.css", swagger_favicon_url="/favicon.ico")
 
     @app.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    async def forward(request: Request, path: str, principal: Principal = Depends(principal_of)):
+    async def forward(request: Request, path: str, principal: Principal | None = Depends(principal_unless_public)):
         service = service_for(request.url.path)
         if service is None:
             raise HTTPException(404, f"no such API path: {request.url.path}")

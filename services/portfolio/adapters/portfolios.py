@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, select
+import numpy as np
+from sqlalchemy import Connection, Engine, select
 
 from services.portfolio.adapters import groups as group_store
 from services.portfolio.adapters import repository as repo
 from services.portfolio.adapters import tables as t
 from services.portfolio.domain.consumption import MeterDay, Series, accumulate, day_range
+from services.portfolio.domain.exports import PointDay
 from services.portfolio.domain.portfolio import ALL_SITES, shows_data
 from shared.auth import Principal
 
@@ -72,19 +75,48 @@ def series(conn: Connection, points: Iterable[repo.SupplyPoint], start: datetime
     return accumulate(fetch_days(conn, mpxns, first, last) if mpxns else [], start, end)
 
 
+def days_by_point(conn: Connection, mpxns: Sequence[str], first: date, last: date) -> dict[str, list[MeterDay]]:
+    md = t.meter_days.c
+    out: dict[str, list[MeterDay]] = {m: [] for m in mpxns}
+    for i in range(0, len(mpxns), _IN_CHUNK):
+        rows = conn.execute(select(md.mpxn, md.settlement_date, md.kwh, md.quality)
+                            .where(md.mpxn.in_(list(mpxns[i:i + _IN_CHUNK])), md.settlement_date.between(first, last)))
+        for mpxn, d, b, q in rows.tuples():
+            out[mpxn].append((d, bytes(b), q))
+    return out
+
+
 def coverage_by_point(conn: Connection, mpxns: Sequence[str], start: datetime, end: datetime) -> dict[str, float]:
     """Share of each point's periods in [start, end) that have a value."""
     first, last = day_range(start, end)
+    out = {}
+    for mpxn, days in days_by_point(conn, mpxns, first, last).items():
+        s = accumulate(days, start, end)
+        out[mpxn] = round(float(s.present.sum()) / max(len(s.present), 1), 4)
+    return out
+
+
+def point_days(engine: Engine, points: Sequence[repo.SupplyPoint], first: date, last: date,
+               chunk_days: int = 7) -> Iterator[PointDay]:
+    """Every (point, day) of [first, last] in day order, None where nothing was
+    received. Reads a few days at a time on a short-lived connection, so an
+    export of years streams in constant memory."""
+    shown = sorted((p for p in points if shows_data(p)), key=lambda p: p.mpxn)
+    mpxns = [p.mpxn for p in shown]
     md = t.meter_days.c
-    out: dict[str, float] = {}
-    for i in range(0, len(mpxns), _IN_CHUNK):
-        chunk = list(mpxns[i:i + _IN_CHUNK])
-        rows = conn.execute(select(md.mpxn, md.settlement_date, md.kwh, md.quality)
-                            .where(md.mpxn.in_(chunk), md.settlement_date.between(first, last))).tuples()
-        by_point: dict[str, list[MeterDay]] = {}
-        for mpxn, d, b, q in rows:
-            by_point.setdefault(mpxn, []).append((d, bytes(b), q))
-        for mpxn, days in by_point.items():
-            s = accumulate(days, start, end)
-            out[mpxn] = float(s.present.sum()) / max(len(s.present), 1)
-    return {m: round(out.get(m, 0.0), 4) for m in mpxns}
+    day = first
+    while day <= last and shown:
+        chunk_end = min(day + timedelta(days=chunk_days - 1), last)
+        stored: dict[tuple[str, date], tuple[bytes, str]] = {}
+        with engine.connect() as conn:
+            for i in range(0, len(mpxns), _IN_CHUNK):
+                result = conn.execute(select(md.mpxn, md.settlement_date, md.kwh, md.quality)
+                                      .where(md.mpxn.in_(mpxns[i:i + _IN_CHUNK]),
+                                             md.settlement_date.between(day, chunk_end)))
+                stored.update({(m, d): (bytes(b), q) for m, d, b, q in result.tuples()})
+        while day <= chunk_end:
+            for p in shown:
+                blob, quality = stored.get((p.mpxn, day), (None, None))
+                values = np.frombuffer(blob, dtype="<f8") if blob is not None else None
+                yield p.mpxn, p.site_id, p.fuel, day, values, quality
+            day += timedelta(days=1)

@@ -12,7 +12,7 @@ from services.portfolio.domain.passwords import verify_password
 from services.portfolio.entrypoints.api_portfolios import (
     COMPARE, END, GRANULARITY, START, ConsumptionOut, comparison, period,
 )
-from services.portfolio.entrypoints.http import engine, query_range, today, wake_outbox
+from services.portfolio.entrypoints.http import engine, known_id, query_range, today, wake_outbox
 from shared.auth import Principal, current_principal, require_internal, require_role
 
 router = APIRouter()
@@ -61,7 +61,7 @@ def list_sites(request: Request, principal: Principal = Depends(current_principa
 
 
 def visible_point(conn, principal: Principal, mpxn: str) -> repo.SupplyPoint:
-    point = repo.supply_point(conn, principal, mpxn, today())
+    point = repo.supply_point(conn, principal, known_id(mpxn, "supply point"), today())
     if point is None:
         raise HTTPException(404, f"no supply point {mpxn} among your sites")
     return point

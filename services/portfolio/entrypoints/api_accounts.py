@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from services.portfolio.adapters import accounts as store
 from services.portfolio.adapters import repository as repo
 from services.portfolio.domain.enrolment import can_opt_out
-from services.portfolio.entrypoints.http import engine, today, wake_outbox
+from services.portfolio.entrypoints.http import engine, known_id, today, wake_outbox
 from shared.auth import Principal, current_principal
 
 router = APIRouter(tags=["accounts"])
@@ -61,7 +61,7 @@ class ContactNew(ContactChange):
 
 
 def _account(conn, principal: Principal, account_id: str) -> dict:
-    found = store.list_accounts(conn, principal, today(), account_id)
+    found = store.list_accounts(conn, principal, today(), known_id(account_id, "account"))
     if not found:
         raise HTTPException(404, f"no account {account_id} among yours")
     return found[0]
@@ -130,7 +130,7 @@ def add_contact(account_id: str, body: ContactNew, request: Request,
 def edit_contact(contact_id: str, body: ContactChange, request: Request,
                  principal: Principal = Depends(current_principal)) -> ContactOut:
     with engine(request).begin() as conn:
-        row = store.contact(conn, contact_id)
+        row = store.contact(conn, known_id(contact_id, "contact"))
         visible = repo.visible_accounts(conn, principal)
         if row is None or (visible is not None and row.account_id not in visible):
             raise HTTPException(404, f"no contact {contact_id} among yours")

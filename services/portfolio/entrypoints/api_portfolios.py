@@ -14,7 +14,7 @@ from services.portfolio.domain.consumption import aggregate, shift_year, totals
 from services.portfolio.domain.portfolio import (
     ALL_SITES, REASON_TEXT, FuelChoiceError, choose_fuel, fuels, missing_reason, onboarded,
 )
-from services.portfolio.entrypoints.http import engine, query_range, today, wake_outbox
+from services.portfolio.entrypoints.http import engine, known_id, query_range, today, wake_outbox
 from shared.auth import Principal, current_principal
 from shared.hh import local_label
 
@@ -55,7 +55,7 @@ def _out(p: portfolios.Portfolio) -> PortfolioOut:
 
 
 def _resolve(conn, principal: Principal, portfolio_id: str) -> portfolios.Portfolio:
-    p = portfolios.resolve(conn, principal, portfolio_id, today())
+    p = portfolios.resolve(conn, principal, known_id(portfolio_id, "portfolio"), today())
     if p is None:
         raise HTTPException(404, f"no portfolio {portfolio_id} among yours")
     return p
@@ -92,7 +92,7 @@ def get_portfolio(portfolio_id: str, request: Request, principal: Principal = De
 def _own_group(conn, principal: Principal, portfolio_id: str):
     if portfolio_id == ALL_SITES:
         raise HTTPException(409, "'All sites' is implicit: it cannot be renamed, edited or deleted")
-    group = group_store.group_row(conn, portfolio_id, principal.user_id)
+    group = group_store.group_row(conn, known_id(portfolio_id, "portfolio group"), principal.user_id)
     if group is None:
         raise HTTPException(404, f"no portfolio group {portfolio_id} among yours")
     return group

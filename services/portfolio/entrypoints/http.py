@@ -1,6 +1,7 @@
 """Helpers shared by portfolio's routers: the engine, today's date and query parameters."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timezone
 
 from fastapi import HTTPException, Request
@@ -10,6 +11,15 @@ from services.portfolio.domain.consumption import GRANULARITIES
 from shared.hh import LONDON
 
 MAX_RANGE_DAYS = 5 * 366
+_ID = re.compile(r"[\w.:@+\- ]{1,64}")
+
+
+def known_id(value: str, what: str) -> str:
+    """An id as it can exist here; anything else (control characters, over-long
+    strings that some databases refuse) is simply not found."""
+    if not _ID.fullmatch(value):
+        raise HTTPException(404, f"no {what} with that id among yours")
+    return value
 
 
 def engine(request: Request) -> Engine:

@@ -5,7 +5,9 @@ import asyncio
 
 from services.portfolio.adapters import repository as repo
 from services.portfolio.adapters.tables import outbox
-from services.portfolio.entrypoints import api, api_accounts, api_portfolios
+from services.portfolio.entrypoints import (
+    api, api_accounts, api_expected, api_exports, api_portfolios, api_weather,
+)
 from shared import db
 from shared.bus import Envelope, EventProducer, consume_batches
 from shared.config import Settings
@@ -36,6 +38,8 @@ def build(settings: Settings) -> Service:
             return {**repo.counts(conn), "outbox_pending": pending_count(engine, outbox), "published": relay.published}
 
     return Service(
-        NAME, settings, engine, routers=[api.router, api_portfolios.router, api_accounts.router], producer=producer, outbox=relay, status=status,
+        NAME, settings, engine,
+        routers=[api.router, api_portfolios.router, api_accounts.router, api_exports.router, api_weather.router,
+                 api_expected.router], producer=producer, outbox=relay, status=status,
         workers={"reads-sink": reads_sink},
     )

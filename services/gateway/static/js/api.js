@@ -44,6 +44,7 @@ export function whenUnauthorised(handler) { onUnauthorised = handler; }
 function messageOf(status, body) {
   const detail = body && body.detail;
   if (typeof detail === "string") return detail;
+  if (detail && typeof detail.message === "string") return detail.message;
   if (Array.isArray(detail)) return detail.map((d) => d.msg || JSON.stringify(d)).join("; ");
   return `request failed (HTTP ${status})`;
 }
@@ -75,7 +76,7 @@ export const api = {
   post: (path, body) => request("POST", path, { body }),
   put: (path, body) => request("PUT", path, { body }),
   patch: (path, body) => request("PATCH", path, { body }),
-  del: (path) => request("DELETE", path),
+  del: (path, params) => request("DELETE", path, { params }),
 };
 
 export async function login(email, password) {

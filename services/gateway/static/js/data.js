@@ -7,26 +7,36 @@ import { addYears } from "./dates.js";
 
 export const ALL_SITES = "all";
 
+/** Last year's values on this year's intervals, matched by local month-day-time. */
+function alignByLabel(labels, previousLabels, previousY) {
+  const byLabel = new Map(previousLabels.map((label, i) => [label.slice(5, 16), previousY[i]]));
+  return labels.map((label) => byLabel.get(label.slice(5, 16)) ?? null);
+}
+
 function toSeries(body) {
   const intervals = body.intervals || [];
+  const labels = intervals.map((i) => i.local_start);
+  const previous = body.last_year?.intervals;
   return {
+    lastYear: previous ? alignByLabel(labels, previous.map((i) => i.local_start), previous.map((i) => i.consumption)) : null,
     x: intervals.map((i) => Date.parse(i.interval_start) / 1000),
     ends: intervals.map((i) => Date.parse(i.interval_end) / 1000),
-    labels: intervals.map((i) => i.local_start),
+    labels,
     y: intervals.map((i) => (i.consumption === null || i.consumption === undefined ? null : i.consumption)),
     total: body.total ?? null,
     coverage: body.coverage ?? null,
   };
 }
 
-export async function siteSeries(mpxn, range, granularity) {
-  return toSeries(await api.get(`/api/v1/sites/${encodeURIComponent(mpxn)}/consumption`, { ...range, granularity }));
+export async function siteSeries(mpxn, range, granularity, trend = false) {
+  return toSeries(await api.get(`/api/v1/sites/${encodeURIComponent(mpxn)}/consumption`,
+    { ...range, granularity, compare: trend ? "last_year" : undefined }));
 }
 
 /** Sum several supply points interval by interval; an interval no point reported stays null. */
 export async function summedSeries(mpxns, range, granularity) {
   const parts = await Promise.all(mpxns.map((m) => siteSeries(m, range, granularity)));
-  if (!parts.length) return { x: [], ends: [], labels: [], y: [], total: null, coverage: null };
+  if (!parts.length) return { x: [], ends: [], labels: [], y: [], total: null, coverage: null, lastYear: null };
   const base = parts[0];
   const y = base.x.map((_, i) => {
     let sum = null;
@@ -39,29 +49,25 @@ export async function summedSeries(mpxns, range, granularity) {
     coverage: base.x.length ? reported / (base.x.length * parts.length) : null };
 }
 
-export async function portfolioSeries(portfolio, fuel, range, granularity) {
-  if (portfolio.id !== ALL_SITES) {
-    try {
-      return toSeries(await api.get(`/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/consumption`,
-        { ...range, granularity, fuel }));
-    } catch (err) {
-      if (!(err instanceof ApiError && err.notAvailable)) throw err;
-    }
+export async function portfolioSeries(portfolio, fuel, range, granularity, trend = false) {
+  try {
+    return toSeries(await api.get(`/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/consumption`,
+      { ...range, granularity, fuel, compare: trend ? "last_year" : undefined }));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.notAvailable)) throw err;
   }
   return summedSeries(portfolio.points.filter((p) => p.fuel === fuel).map((p) => p.mpxn), range, granularity);
 }
 
-/** The same period a year earlier, aligned to this year's intervals by local month-day-time. */
+/** The same period a year earlier, fetched separately where the API did not send it along. */
 export async function lastYear(fetchSeries, range, series) {
   const previous = await fetchSeries({ start: addYears(range.start, -1), end: addYears(range.end, -1) });
-  const byLabel = new Map(previous.labels.map((label, i) => [label.slice(5, 16), previous.y[i]]));
-  return series.labels.map((label) => byLabel.get(label.slice(5, 16)) ?? null);
+  return alignByLabel(series.labels, previous.labels, previous.y);
 }
 
 function pointsOf(body, key) {
   if (Array.isArray(body)) return body;
-  if (Array.isArray(body?.[key])) return body[key];
-  return Object.values(body || {}).find(Array.isArray) || [];
+  return Array.isArray(body?.[key]) ? body[key] : [];
 }
 
 const timeOf = (p) => Date.parse(p.time ?? p.timestamp ?? p.interval_start ?? p.at ?? p.start) / 1000;
@@ -85,13 +91,13 @@ function resample(points, series) {
 export async function temperature(mpxn, range, series) {
   const body = await getOptional(`/api/v1/sites/${encodeURIComponent(mpxn)}/temperature`, range);
   if (!body) return null;
-  const valueOf = (p) => p.temperature_c ?? p.temperature ?? p.value;
+  const valueOf = (p) => p.celsius ?? p.temperature_c ?? p.temperature ?? p.value;
   const observed = [], forecast = [];
   if (Array.isArray(body.observed) || Array.isArray(body.forecast)) {
     for (const p of body.observed || []) observed.push({ t: timeOf(p), v: valueOf(p) });
     for (const p of body.forecast || []) forecast.push({ t: timeOf(p), v: valueOf(p) });
   } else {
-    for (const p of pointsOf(body, "points")) {
+    for (const p of pointsOf(body, "hours")) {
       const t = timeOf(p);
       if ("observed" in p || "forecast" in p) {
         observed.push({ t, v: p.observed });
@@ -105,21 +111,21 @@ export async function temperature(mpxn, range, series) {
 }
 
 /**
- * The platform's expected consumption with its band, spread over the chart's intervals.
- * Per-interval answers map directly; period totals are spread evenly over their period.
+ * The platform's expected consumption for this and next month with its band, spread
+ * evenly over the chart's intervals (a month's total shared out by interval length).
  */
 export async function expected(portfolio, fuel, series) {
-  if (portfolio.id === ALL_SITES) return null;
-  const body = await getOptional(`/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/expected`, { fuel });
-  if (!body) return null;
-  const periods = pointsOf(body, "periods").map((p) => ({
-    start: Date.parse(p.start ?? p.interval_start ?? p.period_start) / 1000,
-    end: Date.parse(p.end ?? p.interval_end ?? p.period_end) / 1000,
-    mid: p.expected ?? p.expected_kwh ?? p.value, low: p.lower ?? p.low ?? p.lower_kwh, high: p.upper ?? p.high ?? p.upper_kwh,
-  })).filter((p) => Number.isFinite(p.start) && Number.isFinite(p.end) && p.mid !== undefined);
+  const path = `/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/expected`;
+  const answers = await Promise.all(["current", "next"].map((period) => getOptional(path, { fuel, period })));
+  const periods = answers.filter((a) => a && a.expected_kwh !== null).map((a) => ({
+    // period_start/end are UK dates; treating them as UTC midnight is at most an hour out in summer.
+    start: Date.parse(a.period_start) / 1000, end: Date.parse(a.period_end) / 1000,
+    mid: a.expected_kwh, low: a.lower_kwh, high: a.upper_kwh,
+  }));
+  if (!periods.length) return null;
   const at = (key) => series.x.map((start, i) => {
     const p = periods.find((q) => start >= q.start && start < q.end);
-    if (!p || p[key] === undefined || p[key] === null) return null;
+    if (!p || p[key] === null || p[key] === undefined) return null;
     return p[key] * ((series.ends[i] - start) / (p.end - p.start));
   });
   return { periods, mid: at("mid"), low: at("low"), high: at("high") };

@@ -63,3 +63,32 @@ export const fmt = {
   fuel: (f) => (f === "electricity" ? "Power" : f === "gas" ? "Gas" : f),
   status: (s) => String(s || "unknown").replaceAll("_", " "),
 };
+
+/**
+ * Show an API error on a form: 422 details next to the control they name, anything
+ * else in the form's own error line. Returns the message for announcing.
+ */
+export function showFormError(form, err) {
+  for (const control of form.querySelectorAll("[aria-invalid=true]")) setFieldError(control, null);
+  const general = form.querySelector(".form-error");
+  const unplaced = [];
+  for (const { field: name, message } of err.fieldErrors || []) {
+    const control = name && form.elements.namedItem(name.split(".").pop());
+    if (control && control.id) setFieldError(control, message);
+    else unplaced.push(message);
+  }
+  const text = err.fieldErrors?.length ? unplaced.join("; ") : err.message;
+  if (general) {
+    general.textContent = text;
+    general.hidden = !text;
+  }
+  return err.message;
+}
+
+export function clearFormError(form) {
+  for (const control of form.querySelectorAll("[aria-invalid=true]")) setFieldError(control, null);
+  const general = form.querySelector(".form-error");
+  if (general) { general.textContent = ""; general.hidden = true; }
+}
+
+export const formError = () => h("p", { class: "form-error", role: "alert", hidden: true });

@@ -11,7 +11,8 @@ import { lastYear } from "./data.js";
 const GRANULARITIES = [["hh", "Half-hourly"], ["hour", "Hourly"], ["day", "Daily"]];
 
 /**
- * `load(range, granularity)` resolves to the consumption series; `extras(range, series)`
+ * `load(range, granularity, trend)` resolves to the consumption series (with `lastYear` when
+ * trend is asked and the API sends it along); `extras(range, series)`
  * to {temperature?, expected?} drawn once they arrive, after the first paint.
  */
 export function graphSection({ name, query, load, extras = async () => ({}), announce, title = "Consumption" }) {
@@ -77,7 +78,7 @@ export function graphSection({ name, query, load, extras = async () => ({}), ann
     performance.mark(`${name}:start`);
     let series;
     try {
-      series = await load(range, state.granularity);
+      series = await load(range, state.granularity, state.trend);
     } catch (err) {
       if (mine !== seq) return;
       section.dataset.state = "error";
@@ -99,7 +100,7 @@ export function graphSection({ name, query, load, extras = async () => ({}), ann
       if (scale && layers.keepZoom) chart.plot.setScale("x", { min: scale.min, max: scale.max });
       else showRange(series.x[0], series.x[series.x.length - 1], false);
     };
-    draw({});
+    draw({ lastYear: state.trend ? series.lastYear : null });
     requestAnimationFrame(() => {
       if (mine !== seq) return;
       performance.mark(`${name}:painted`);
@@ -113,11 +114,11 @@ export function graphSection({ name, query, load, extras = async () => ({}), ann
     announce(`${title} loaded.`);
 
     const [previous, more] = await Promise.all([
-      state.trend ? lastYear((r) => load(r, state.granularity), range, series).catch(() => null) : null,
+      !state.trend ? null : series.lastYear ?? lastYear((r) => load(r, state.granularity), range, series).catch(() => null),
       extras(range, series).catch(() => ({})),
     ]);
-    if (mine !== seq || (!previous && !more.temperature && !more.expected)) return;
-    draw({ lastYear: previous, ...more, keepZoom: true });
+    if (mine !== seq) return;
+    if (previous !== series.lastYear || more.temperature || more.expected) draw({ lastYear: previous, ...more, keepZoom: true });
     if (state.trend && previous) {
       const before = previous.filter((v) => v !== null).reduce((a, b) => a + b, 0);
       summary.textContent += ` Same period last year: ${fmt.kwh(before)}.`;

@@ -3,31 +3,29 @@
 // here from the sites' series (gaps left empty).
 
 import { ApiError, request } from "../api.js";
-import { ALL_SITES, siteSeries, summedSeries } from "../data.js";
+import { siteSeries, summedSeries } from "../data.js";
 import { defaultRange } from "../dates.js";
 import { field, h, setFieldError } from "../dom.js";
 
 export const OPTIONS = [
-  ["hh_long", "Half-hourly rows per site", "One row per site and half-hour: MPxN, fuel, start time (UTC and UK local), kWh."],
-  ["site_day", "One row per site and day", "48 half-hour columns per day (46 or 50 on clock-change days)."],
-  ["totals", "Portfolio totals", "The portfolio's total per interval at the granularity you choose, per fuel."],
+  ["long", "Half-hourly rows per site", "One row per site and half-hour: MPxN, fuel, start time (UTC and UK local), kWh."],
+  ["wide", "One row per site and day", "48 half-hour columns per day (46 or 50 on clock-change days)."],
+  ["totals", "Portfolio totals", "The portfolio's total per interval at the granularity you choose, for the fuel in view."],
 ];
 
 const csvCell = (v) => (v === null || v === undefined ? "" : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
 const csv = (rows) => rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 
-async function buildCsv(portfolio, option, range, granularity) {
+async function buildCsv(portfolio, option, range, granularity, fuel) {
   const rows = [];
   if (option === "totals") {
     rows.push(["fuel", "interval_start_utc", "interval_start_local", "kwh", "coverage"]);
-    for (const fuel of [...new Set(portfolio.points.map((p) => p.fuel))].sort()) {
-      const s = await summedSeries(portfolio.points.filter((p) => p.fuel === fuel).map((p) => p.mpxn), range, granularity);
-      s.x.forEach((t, i) => rows.push([fuel, new Date(t * 1000).toISOString(), s.labels[i], s.y[i], null]));
-    }
+    const s = await summedSeries(portfolio.points.filter((p) => p.fuel === fuel).map((p) => p.mpxn), range, granularity);
+    s.x.forEach((t, i) => rows.push([fuel, new Date(t * 1000).toISOString(), s.labels[i], s.y[i], null]));
     return csv(rows);
   }
   const series = await Promise.all(portfolio.points.map(async (p) => [p, await siteSeries(p.mpxn, range, "hh")]));
-  if (option === "hh_long") {
+  if (option === "long") {
     rows.push(["mpxn", "fuel", "site", "interval_start_utc", "interval_start_local", "kwh"]);
     for (const [p, s] of series) s.x.forEach((t, i) => rows.push([p.mpxn, p.fuel, p.site_name, new Date(t * 1000).toISOString(), s.labels[i], s.y[i]]));
     return csv(rows);
@@ -59,8 +57,11 @@ function filenameOf(response, fallback) {
   return match ? match[1] : fallback;
 }
 
-/** A button that opens the export dialog for `portfolio`; `announce` reports the outcome. */
-export function exportButton(portfolio, announce) {
+/**
+ * A button that opens the export dialog for `portfolio`; totals are for the fuel in view
+ * (`fuel()`), row exports hold every fuel. `announce` reports the outcome.
+ */
+export function exportButton(portfolio, fuel, announce) {
   const dialog = h("dialog", { class: "card export-dialog", "aria-labelledby": "export-title" });
   const range = defaultRange("day");
   const start = h("input", { type: "date", name: "start", value: range.start, required: true });
@@ -93,19 +94,19 @@ export function exportButton(portfolio, announce) {
       return;
     }
     const option = form.elements.option.value;
-    const params = { option, format: format.value, start: start.value, end: end.value, granularity: granularity.value };
+    const params = { layout: option, format: format.value, start: start.value, end: end.value, granularity: granularity.value,
+      fuel: option === "totals" ? fuel() : undefined };
     const fallbackName = `${portfolio.id}-${option}-${start.value}-${end.value}.${format.value}`;
     status.textContent = "Preparing your file…";
     try {
       let blob, name;
       try {
-        if (portfolio.id === ALL_SITES) throw new ApiError(404, "Not Found", "Not Found");
         const response = await request("GET", `/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/export`, { params, raw: true });
         [blob, name] = [await response.blob(), filenameOf(response, fallbackName)];
       } catch (err) {
         if (!(err instanceof ApiError && err.notAvailable)) throw err;
         if (format.value !== "csv") throw new Error("Excel export is not available yet; choose CSV.");
-        [blob, name] = [new Blob([await buildCsv(portfolio, option, { start: start.value, end: end.value }, granularity.value)], { type: "text/csv" }), fallbackName];
+        [blob, name] = [new Blob([await buildCsv(portfolio, option, { start: start.value, end: end.value }, granularity.value, fuel())], { type: "text/csv" }), fallbackName];
       }
       download(blob, name);
       status.textContent = `Downloaded ${name} (${Math.ceil(blob.size / 1024)} KB).`;

@@ -3,7 +3,7 @@
 // enrolment facts and their daily coverage over the range.
 
 import { ApiError, api } from "../api.js";
-import { ALL_SITES, siteSeries } from "../data.js";
+import { siteSeries } from "../data.js";
 import { fmt, h, mount, notice } from "../dom.js";
 
 const STATUS_REASONS = {
@@ -29,16 +29,11 @@ async function missingHere(points, range) {
 }
 
 async function missingFor(portfolio, range) {
-  if (portfolio.id !== ALL_SITES) {
-    try {
-      const body = await api.get(`/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/missing-sites`, range);
-      const list = Array.isArray(body) ? body : body.sites || body.missing || [];
-      const names = new Map(portfolio.points.map((p) => [p.site_id, p.site_name]));
-      return list.map((m) => ({ ...m, site_name: m.site_name ?? names.get(m.site_id) ?? m.site_id,
-        reason: m.reason ?? fmt.status(m.reason_code ?? m.status) }));
-    } catch (err) {
-      if (!(err instanceof ApiError && err.notAvailable)) throw err;
-    }
+  try {
+    const list = await api.get(`/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/missing-sites`, range);
+    return list.map((m) => ({ ...m, reason: m.detail || fmt.status(m.reason) }));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.notAvailable)) throw err;
   }
   return missingHere(portfolio.points, range);
 }

@@ -68,7 +68,7 @@ export async function siteGraphPage(view, { params: [mpxn], query, announce }) {
     point.enrolment_status !== "active" ? notice("info", `Data not shown: ${fmt.status(point.enrolment_status)}.`) : null,
     graphSection({
       name: "site-graph", query, announce, title: `${point.site_name} ${fmt.fuel(point.fuel)} consumption`,
-      load: (range, granularity) => siteSeries(mpxn, range, granularity),
+      load: (range, granularity, trend) => siteSeries(mpxn, range, granularity, trend),
       extras: async (range, series) => ({ temperature: await temperature(mpxn, range, series) }),
     }));
 }
