@@ -169,7 +169,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
     return rows
 
 
-SERVICE_BENCHES: tuple[str, ...] = ("alerts", "aq")
+SERVICE_BENCHES: tuple[str, ...] = ("portfolio", "alerts", "aq", "gateway")
 
 
 def run_all(scale: float, only: str | None, log: Callable[[str], None]) -> list[Row]:

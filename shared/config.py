@@ -7,6 +7,7 @@ real PostgreSQL, Redis and Kafka with no code change.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from datetime import date
@@ -66,6 +67,12 @@ class Settings(BaseSettings):
             suffix = path.suffix or ".db"
             return f"sqlite:///{path.with_name(f'{path.stem}-{service}{suffix}')}"
         return self.database_url
+
+    def cache_namespace(self, service: str) -> str:
+        """Redis key prefix scoped to this deployment (its database), so
+        deployments or test runs sharing one Redis never see each other's keys."""
+        scope = self.database_url or str(self.run_dir.resolve())
+        return f"meterstream:{hashlib.sha256(scope.encode()).hexdigest()[:12]}:{service}"
 
     def url_of(self, service: str) -> str:
         return getattr(self, f"{service}_url")

@@ -23,9 +23,14 @@ class RunningStack:
     def __init__(self, stack: Stack):
         self.stack = stack
         self.url = stack.gateway_url
+        self._clients: dict[tuple[str, str], ApiClient] = {}
 
     def client(self, email: str, password: str) -> ApiClient:
-        return ApiClient(self.url).login(email, password)
+        """A logged-in client, one per user: logging in on every use would trip
+        the gateway's login rate limit."""
+        if (email, password) not in self._clients:
+            self._clients[(email, password)] = ApiClient(self.url).login(email, password)
+        return self._clients[(email, password)]
 
     @property
     def ops(self) -> ApiClient:

@@ -55,7 +55,8 @@ def log_in(page, email: str, password: str) -> None:
 
 
 def wait_for_graph(page, timeout: float = 30_000) -> None:
-    page.locator("section.graph[data-state=ready]").wait_for(timeout=timeout)
+    """Until the graph is drawn with every layer (trend, temperature, expected)."""
+    page.locator("section.graph[data-state=ready][data-complete=true]").wait_for(timeout=timeout)
 
 
 def screenshot(page, name: str) -> Path:

@@ -9,6 +9,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from rich.console import Console
 
 from meterstream.demo import run_demo
@@ -59,8 +60,9 @@ def test_log_in_and_switch_fuel_on_the_sites_list(page):
     assert "Head Office" in table.inner_text() and "Gas 7512009834" in table.inner_text()
     page.locator(".fuel-toggle label", has_text="Gas").click()
     page.wait_for_url("**#/sites?fuel=gas")
-    assert "Power 1200004812369" not in table.inner_text() and "Gas 7512009834" in table.inner_text()
-    assert "Edinburgh Sales Office" not in table.inner_text()  # a power-only site
+    expect(table).not_to_contain_text("Power 1200004812369")
+    expect(table).to_contain_text("Gas 7512009834")
+    expect(table).not_to_contain_text("Edinburgh Sales Office")  # a power-only site
     screenshot(page, "sites-gas")
 
     page.get_by_role("button", name="View missing locations").click()
@@ -77,8 +79,8 @@ def test_broker_switches_customer_and_sees_the_opt_out_choice(page):
     log_in(page, BROKER_EMAIL, BROKER_PASSWORD)
     picker = page.get_by_label("Customer")
     picker.select_option(label="Corner Café")
-    page.locator("table.sites-table", has_text="Corner Café").wait_for()
-    assert "Head Office" not in page.locator("table.sites-table").inner_text()
+    expect(page.locator("table.sites-table")).to_contain_text("Corner Café")
+    expect(page.locator("table.sites-table")).not_to_contain_text("Head Office")
     page.get_by_role("link", name="Accounts").click()
     account = page.locator("li.account", has_text="Corner Café")
     account.wait_for()
@@ -98,8 +100,8 @@ def test_portfolio_graph_fuel_zoom_missing_and_export(page, tmp_path):
 
     page.locator(".fuel-toggle label", has_text="Gas").click()
     page.wait_for_url("**fuel=gas**")
+    expect(graph).to_have_attribute("aria-label", "All sites Gas consumption")
     wait_for_graph(page)
-    assert "Gas consumption" in graph.get_attribute("aria-label")
 
     over = page.locator(".u-over").bounding_box()
     y = over["y"] + over["height"] / 2

@@ -5,7 +5,6 @@ evaluates High Bill Alerts daily; the outbox relay publishes notifications."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 from services.alerts import evaluation
 from services.alerts.adapters import highbill as hb_store
@@ -39,13 +38,10 @@ def channels(settings: Settings) -> dict[str, Channel]:
 
 def build(settings: Settings, clock: Clock | None = None) -> Service:
     clock = clock or SystemClock()
-    db_url = settings.database_url_for(NAME)
-    engine = db.make_engine(db_url)
+    engine = db.make_engine(settings.database_url_for(NAME))
     producer = EventProducer(settings, NAME)
     relay = OutboxRelay(engine, t.outbox, producer)
-    # Leases and rate limits are scoped to this deployment's database, so deployments
-    # (or test runs) sharing one Redis never see each other's keys.
-    kv = key_value(settings.redis_url, f"meterstream:{hashlib.sha256(db_url.encode()).hexdigest()[:12]}")
+    kv = key_value(settings.redis_url, settings.cache_namespace(NAME))
     delivery = Delivery(engine, channels(settings), kv, SystemClock())  # retries run on real time
     high_bill = HighBillWorker(engine, clock, threshold_settings(settings), on_recorded=relay.wake)
     app = faust_app(NAME, settings)

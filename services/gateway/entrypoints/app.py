@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.upstreams = Upstreams(settings, UPSTREAMS)
-        app.state.kv = key_value(settings.redis_url, "meterstream:gateway")
+        app.state.kv = key_value(settings.redis_url, settings.cache_namespace("gateway"))
         yield
         await app.state.upstreams.close()
         await app.state.kv.close()
@@ -178,11 +178,14 @@ def create_app(settings: Settings) -> FastAPI:
                     raise UploadTooLarge
                 yield chunk
 
-        upstream = ups.client.build_request(
-            request.method, ups.url(service, request.url.path), params=request.query_params,
-            headers=ups.headers(principal, dict(request.headers)),
-            content=body() if request.method in ("POST", "PUT", "PATCH") else None,
-        )
+        try:
+            upstream = ups.client.build_request(
+                request.method, ups.url(service, request.url.path), params=request.query_params,
+                headers=ups.headers(principal, dict(request.headers)),
+                content=body() if request.method in ("POST", "PUT", "PATCH") else None,
+            )
+        except httpx.InvalidURL as exc:
+            raise HTTPException(400, f"malformed request path: {exc}") from exc
         try:
             response = await ups.client.send(upstream, stream=True)
         except UploadTooLarge:

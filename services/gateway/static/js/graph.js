@@ -73,6 +73,7 @@ export function graphSection({ name, query, load, extras = async () => ({}), ann
     const mine = ++seq;
     const range = { start: state.start, end: state.end };
     section.dataset.state = "loading";
+    section.dataset.complete = "false";
     summary.textContent = "Loading…";
     performance.clearMarks(`${name}:start`);
     performance.mark(`${name}:start`);
@@ -119,6 +120,7 @@ export function graphSection({ name, query, load, extras = async () => ({}), ann
     ]);
     if (mine !== seq) return;
     if (previous !== series.lastYear || more.temperature || more.expected) draw({ lastYear: previous, ...more, keepZoom: true });
+    section.dataset.complete = "true"; // every layer drawn (tests and the bench wait for "ready", the first paint)
     if (state.trend && previous) {
       const before = previous.filter((v) => v !== null).reduce((a, b) => a + b, 0);
       summary.textContent += ` Same period last year: ${fmt.kwh(before)}.`;
