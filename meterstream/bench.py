@@ -85,7 +85,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
     from shared.contracts.events import SupplyPointChanged
     from shared.outbox import OutboxRelay
 
-    n = max(1000, int(20_000 * scale))
+    n = max(1000, int(100_000 * scale))
     day = date.today() - timedelta(days=2)
     fleet, csv_bytes = _fleet_events(n, day)
     rows: list[Row] = []
@@ -102,7 +102,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    result = pipeline.ingest(ingest_engine, [csv_bytes[i:i + 1 << 20] for i in range(0, len(csv_bytes), 1 << 20)],
+    result = pipeline.ingest(ingest_engine, [csv_bytes[i:i + (1 << 20)] for i in range(0, len(csv_bytes), 1 << 20)],
                              "bench.csv", source="bench", today=date.today())
     ingest_seconds = time.perf_counter() - started
     accepted = result.counts.accepted

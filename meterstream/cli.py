@@ -30,7 +30,7 @@ app.add_typer(users_app, name="users")
 console = Console(stderr=True)
 
 # Each service contributes its own commands.
-for _service in ("ingest", "aq"):
+for _service in ("ingest", "aq", "portfolio"):
     importlib.import_module(f"services.{_service}.entrypoints.cli").register(app)
 
 RunDir = Annotated[Optional[Path], typer.Option("--run-dir", help="Where logs, SQLite files and secrets go [env: RUN_DIR, default ./run].")]

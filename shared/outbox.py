@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, func, insert, select
+from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, func, select
 
+from shared import db
 from shared.bus import EventProducer, encode
 from shared.contracts import Topic
 
@@ -35,12 +36,17 @@ def outbox_table(metadata: MetaData, service: str) -> Table:
 
 def enqueue(conn, table: Table, topic: Topic, events: Sequence[BaseModel]) -> None:
     """Add events to the outbox inside the caller's transaction."""
-    if events:
+    enqueue_encoded(conn, table, topic, [(topic.key_of(e).decode(), encode(e)) for e in events])
+
+
+def enqueue_encoded(conn, table: Table, topic: Topic, records: Sequence[tuple[str, bytes]]) -> None:
+    """Add already-encoded (key, JSON payload) events to the outbox inside the
+    caller's transaction; for hot paths that serialise without building models
+    (the payloads must still be valid instances of ``topic.event``)."""
+    if records:
         now = datetime.now(timezone.utc)
-        conn.execute(insert(table), [
-            {"topic": topic.name, "key": topic.key_of(e).decode(), "payload": encode(e), "created_at": now}
-            for e in events
-        ])
+        db.bulk_insert(conn, table, ("topic", "key", "payload", "created_at"),
+                       [(topic.name, key, payload, now) for key, payload in records])
 
 
 def pending_count(engine: Engine, table: Table) -> int:
@@ -68,9 +74,11 @@ class OutboxRelay:
                 .limit(self._batch)
             ).all()
 
-    def _delete_upto(self, last_id: int) -> None:
+    def _delete(self, ids: list[int]) -> None:
+        # Exactly the published ids, not "up to the last one": on PostgreSQL a
+        # concurrent transaction can commit a lower id after the fetch.
         with self._engine.begin() as conn:
-            conn.execute(delete(self._table).where(self._table.c.id <= last_id))
+            conn.execute(delete(self._table).where(db.any_of(conn, self._table.c.id, ids)))
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -83,5 +91,5 @@ class OutboxRelay:
                     pass
                 continue
             await self._producer.send_raw([(r.topic, r.key.encode(), r.payload) for r in rows])
-            await asyncio.to_thread(self._delete_upto, rows[-1].id)
+            await asyncio.to_thread(self._delete, [r.id for r in rows])
             self.published += len(rows)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import socket
@@ -31,13 +30,13 @@ import uvicorn
 from sqlalchemy import create_engine, text
 
 from services.portfolio.adapters import repository as repo
-from services.portfolio.adapters import tables as t
 from services.portfolio.domain import expected as model
 from services.portfolio.domain.directory import Directory
 from services.portfolio.entrypoints.main import build
 from shared import db
 from shared.auth import Principal
 from shared.config import Settings
+from shared.contracts.events import MeterDayRead
 from shared.hh import encode_values, local_midnight_utc, periods_in_day
 from shared.runtime import build_app
 from shared.synthetic import weather
@@ -46,7 +45,7 @@ from shared.synthetic.meters import meter_days
 
 log = logging.getLogger(__name__)
 FIRST_DAY = date(2023, 1, 1)
-REQUESTS = 7
+WARM_UP, REQUESTS = 2, 12
 
 
 def _free_port() -> int:
@@ -89,6 +88,8 @@ def _values(n_sites: int, days: int) -> list[tuple[str, date, np.ndarray]]:
 
 
 def _load(settings: Settings, n_sites: int, data: list[tuple[str, date, np.ndarray]]) -> None:
+    """The directory, then every meter-day through the reads sink's own store
+    (meter-days and their month arrays), in consumer-sized batches."""
     url = settings.database_url_for("portfolio")
     db.upgrade("portfolio", url)
     engine = db.make_engine(url)
@@ -101,11 +102,13 @@ def _load(settings: Settings, n_sites: int, data: list[tuple[str, date, np.ndarr
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
         repo.apply_directory(conn, directory, date.today())
-    for i in range(0, len(data), 20_000):
-        rows = [{"mpxn": m, "settlement_date": d, "version": 1, "content_hash": "bench", "kwh": encode_values(v.tolist()),
-                 "quality": "A" * len(v), "flags": "", "received_at": now} for m, d, v in data[i:i + 20_000]]
+    for i in range(0, len(data), 5_000):
+        reads = [MeterDayRead.model_construct(
+            event_id=f"{m}:{d}:1", mpxn=m, fuel="electricity", settlement_date=d, version=1, content_hash="bench",
+            kwh=[None if np.isnan(x) else x for x in v.tolist()], quality="A" * len(v), flags=[], batch_id="bench",
+            received_at=now) for m, d, v in data[i:i + 5_000]]
         with engine.begin() as conn:
-            db.upsert(conn, t.meter_days, rows, keys=["mpxn", "settlement_date"], update=["kwh"], newer_than="version")
+            repo.store_reads(conn, reads)
     engine.dispose()
 
 
@@ -132,13 +135,14 @@ def _p95(samples: list[float]) -> float:
     return float(np.percentile(samples, 95))
 
 
-def _api_p95(settings: Settings, days: int) -> float:
+def _api_timings(settings: Settings, days: int) -> tuple[float, float]:
+    """(first request on a cold process, p95 of the next REQUESTS after WARM_UP)."""
     principal = Principal(user_id="USR-BENCH", email="bench@meterstream.local", role="operations")
     headers = {"x-internal-token": settings.internal_key, "x-principal": principal.model_dump_json()}
     params = {"start": FIRST_DAY.isoformat(), "end": (FIRST_DAY + timedelta(days=days)).isoformat(), "granularity": "hour"}
     with _serve(settings) as url, httpx.Client(base_url=url, headers=headers, timeout=300) as client:
         samples = []
-        for _ in range(REQUESTS):
+        for _ in range(WARM_UP + REQUESTS):
             started = time.perf_counter()
             r = client.get("/api/v1/portfolios/all/consumption", params=params)
             r.raise_for_status()
@@ -146,10 +150,10 @@ def _api_p95(settings: Settings, days: int) -> float:
         body = r.json()
         if len(body["intervals"]) < days * 24 - 1 or body["total"] is None:
             raise RuntimeError("the bench portfolio returned no data: the measurement would be meaningless")
-    return _p95(samples[1:])  # the first request warms caches
+    return samples[0], _p95(samples[WARM_UP:])
 
 
-def _long_rows(data) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _long_rows(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mpxns, instants, values = [], [], []
     for mpxn, day, v in data:
         start = np.datetime64(local_midnight_utc(day).replace(tzinfo=None), "s")
@@ -159,48 +163,55 @@ def _long_rows(data) -> tuple[list[str], np.ndarray, np.ndarray]:
     return np.concatenate(mpxns), np.concatenate(instants), np.concatenate(values)
 
 
-_HOURLY = "SELECT date_trunc('hour', ts) AS hour, sum(kwh), count(kwh) FROM hh GROUP BY 1 ORDER BY 1"
+def _range(days: int) -> tuple[datetime, datetime]:
+    return local_midnight_utc(FIRST_DAY), local_midnight_utc(FIRST_DAY + timedelta(days=days))
 
 
 def _duckdb_p95(long) -> float:
-    mpxn, ts, kwh = long
-    con = duckdb.connect()
+    """DuckDB with the long table (mpxn, ts, kwh) already in memory, holding
+    exactly the portfolio's points for the year, so it needs no filter: the
+    fastest form of the question DuckDB has (filtering on 500 mpxns costs it 2-3x)."""
     import pandas as pd
 
-    frame = pd.DataFrame({"mpxn": mpxn, "ts": ts, "kwh": kwh})
-    con.register("frame", frame)
-    con.execute("CREATE TABLE hh AS SELECT * FROM frame")
+    mpxn, ts, kwh = long
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("frame", pd.DataFrame({"mpxn": mpxn, "ts": ts, "kwh": kwh}))
+    con.execute("CREATE TABLE hh AS SELECT mpxn, ts::TIMESTAMP AS ts, kwh FROM frame")
     samples = []
-    for _ in range(REQUESTS):
+    for _ in range(WARM_UP + REQUESTS):
         started = time.perf_counter()
-        con.execute(_HOURLY).fetchall()
+        con.execute("SELECT date_trunc('hour', ts) AS hour, sum(kwh), count(kwh) FROM hh GROUP BY 1 ORDER BY 1").fetchall()
         samples.append(time.perf_counter() - started)
     con.close()
-    return _p95(samples[1:])
+    return _p95(samples[WARM_UP:])
 
 
-def _postgres_group_by_p95(server_url: str, long) -> float:
+def _postgres_group_by_p95(server_url: str, long, mpxns: list[str], days: int) -> float:
     """A straightforward long table (mpxn, ts, kwh) with its primary key, and GROUP BY."""
-    import io
-
     import psycopg
 
     mpxn, ts, kwh = long
+    start, end = _range(days)
     with _scratch_database(server_url, Path(tempfile.mkdtemp())) as settings:
         dsn = settings.database_url.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute("CREATE TABLE hh (mpxn text, ts timestamptz, kwh double precision, PRIMARY KEY (mpxn, ts))")
+            conn.execute("SET TimeZone = 'UTC'")
+            conn.execute("CREATE TABLE hh (mpxn text, ts timestamptz, kwh double precision)")
+            stamps = np.char.add(np.datetime_as_string(ts, unit="s"), "+00")
             with conn.cursor().copy("COPY hh (mpxn, ts, kwh) FROM STDIN") as copy:
-                for i in range(0, len(kwh), 200_000):
-                    buf = io.StringIO()
-                    for m, t_, v in zip(mpxn[i:i + 200_000], ts[i:i + 200_000].astype(str), kwh[i:i + 200_000]):
-                        buf.write(f"{m}\t{t_}+00\t{'' if np.isnan(v) else v}\n".replace("\t\n", "\t\\N\n"))
-                    copy.write(buf.getvalue())
+                for i in range(0, len(kwh), 500_000):
+                    part = slice(i, i + 500_000)
+                    values = np.where(np.isnan(kwh[part]), "\\N", kwh[part].astype(str))
+                    copy.write("\n".join("\t".join(r) for r in zip(mpxn[part], stamps[part], values)) + "\n")
+            conn.execute("ALTER TABLE hh ADD PRIMARY KEY (mpxn, ts)")
             conn.execute("ANALYZE hh")
             samples = []
-            for _ in range(4):
+            for _ in range(1 + 4):
                 started = time.perf_counter()
-                conn.execute(_HOURLY).fetchall()
+                conn.execute("SELECT date_trunc('hour', ts) AS hour, sum(kwh), count(kwh) FROM hh "
+                             "WHERE mpxn = ANY(%s) AND ts >= %s AND ts < %s GROUP BY 1 ORDER BY 1",
+                             (mpxns, start, end)).fetchall()
                 samples.append(time.perf_counter() - started)
     return _p95(samples[1:])
 
@@ -208,6 +219,7 @@ def _postgres_group_by_p95(server_url: str, long) -> float:
 def _consumption_rows(scale: float) -> list[dict]:
     n_sites, days = max(10, int(500 * scale)), 365
     data = _values(n_sites, days)
+    mpxns = sorted({m for m, _, _ in data})
     long = _long_rows(data)
     duck = _duckdb_p95(long)
     server = os.environ.get("DATABASE_URL")
@@ -216,17 +228,19 @@ def _consumption_rows(scale: float) -> list[dict]:
     for label, url in stores:
         with tempfile.TemporaryDirectory() as tmp, _scratch_database(url, Path(tmp)) as settings:
             _load(settings, n_sites, data)
-            api = _api_p95(settings, days)
+            cold, api = _api_timings(settings, days)
+        what = f"portfolio hourly consumption, {n_sites} sites x 1 year, HTTP API on {label}"
+        measured = f"{api * 1000:.0f} ms (cold first request {cold * 1000:.0f} ms)"
         rows.append({
-            "scenario": f"portfolio hourly consumption, {n_sites} sites x 1 year, HTTP API on {label} (p95)",
-            "measured": f"{api * 1000:.0f} ms", "baseline": f"DuckDB in-process {duck * 1000:.0f} ms",
+            "scenario": f"{what} (p95 of {REQUESTS} after {WARM_UP} warm-up)", "measured": measured,
+            "baseline": f"DuckDB in-process, long table in memory {duck * 1000:.0f} ms",
             "ratio": round(api / duck, 2), "target": "<= 2x DuckDB", "ok": api <= 2 * duck,
         })
         if url is not None:
-            pg = _postgres_group_by_p95(url, long)
+            pg = _postgres_group_by_p95(url, long, mpxns, days)
             rows.append({
-                "scenario": f"portfolio hourly consumption, {n_sites} sites x 1 year, HTTP API on {label} vs long-table GROUP BY",
-                "measured": f"{api * 1000:.0f} ms", "baseline": f"PostgreSQL GROUP BY {pg * 1000:.0f} ms",
+                "scenario": f"{what} vs long-table GROUP BY", "measured": measured,
+                "baseline": f"PostgreSQL GROUP BY {pg * 1000:.0f} ms",
                 "ratio": round(pg / api, 2), "target": ">= 10x faster", "ok": pg >= 10 * api,
             })
     return rows

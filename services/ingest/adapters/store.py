@@ -2,7 +2,7 @@
 rejections, register reads, meter statistics and batches."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Connection, and_, func, select, tuple_, update
@@ -10,30 +10,35 @@ from sqlalchemy import Connection, and_, func, select, tuple_, update
 from services.ingest.adapters import tables as t
 from services.ingest.domain.validation import MeterHistory, SupplyPointInfo
 from services.ingest.domain.versioning import ExistingVersion
-from shared import db, readmodel
+from shared import db
 
 
-def supply_point_infos(conn: Connection, mpxns: Iterable[str]) -> dict[str, SupplyPointInfo]:
-    rows = readmodel.lookup(conn, t.supply_points, list(set(mpxns)))
-    return {
-        m: SupplyPointInfo(mpxn=m, fuel=r["fuel"], meter_type=r["meter_type"], profile_class=r["profile_class"],
-                           settlement=r["settlement"], active=r["active"], enrolment_status=r["enrolment_status"],
-                           opt_out_window_ends=r["opt_out_window_ends"])
-        for m, r in rows.items()
-    }
+_SUPPLY_POINT_COLUMNS = ("mpxn", "fuel", "meter_type", "profile_class", "settlement", "active", "enrolment_status",
+                         "opt_out_window_ends")
 
 
-def existing_versions(conn: Connection, keys: set[tuple[str, date]]) -> dict[tuple[str, date], list[ExistingVersion]]:
+def supply_point_infos(conn: Connection, mpxns: Collection[str]) -> dict[str, SupplyPointInfo]:
+    c = t.supply_points.c
+    rows = conn.execute(select(*(c[name] for name in _SUPPLY_POINT_COLUMNS)).where(db.any_of(conn, c.mpxn, mpxns)))
+    return {r[0]: SupplyPointInfo(*r) for r in rows}
+
+
+def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> dict[tuple[str, date], list[ExistingVersion]]:
+    """The stored versions of these meter-days. Filters on the meters and the dates
+    separately (both bound as single arrays, served by the primary key) and drops
+    the few rows of other combinations here, which is far cheaper than a tuple IN."""
     out: dict[tuple[str, date], list[ExistingVersion]] = {}
     if not keys:
         return out
     c = t.meter_days.c
     rows = conn.execute(
         select(c.mpxn, c.settlement_date, c.version, c.content_hash, c.source_timestamp)
-        .where(tuple_(c.mpxn, c.settlement_date).in_(list(keys)))
+        .where(db.any_of(conn, c.mpxn, {m for m, _ in keys}), db.any_of(conn, c.settlement_date, {d for _, d in keys}))
     )
-    for r in rows:
-        out.setdefault((r.mpxn, r.settlement_date), []).append((r.version, r.content_hash, _aware(r.source_timestamp)))
+    wanted = keys if isinstance(keys, (set, frozenset, dict)) else set(keys)
+    for mpxn, day, version, digest, stamp in rows:
+        if (mpxn, day) in wanted:
+            out.setdefault((mpxn, day), []).append((version, digest, _aware(stamp)))
     return out
 
 
@@ -42,19 +47,24 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 
 
-def histories(conn: Connection, mpxns: Iterable[str]) -> dict[str, MeterHistory]:
-    rows = conn.execute(select(t.meter_stats).where(t.meter_stats.c.mpxn.in_(list(set(mpxns)))))
-    return {r.mpxn: MeterHistory(days=r.days, p95_period_kwh=r.p95_period_kwh) for r in rows}
+def histories(conn: Connection, mpxns: Collection[str]) -> dict[str, MeterHistory]:
+    c = t.meter_stats.c
+    rows = conn.execute(select(c.mpxn, c.days, c.p95_period_kwh).where(db.any_of(conn, c.mpxn, mpxns)))
+    return {mpxn: MeterHistory(days, p95) for mpxn, days, p95 in rows}
 
 
 def save_histories(conn: Connection, stats: dict[str, MeterHistory]) -> None:
-    db.upsert(conn, t.meter_stats, [{"mpxn": m, "days": h.days, "p95_period_kwh": h.p95_period_kwh} for m, h in stats.items()],
-              keys=["mpxn"], update=["days", "p95_period_kwh"])
+    db.bulk_upsert(conn, t.meter_stats, ("mpxn", "days", "p95_period_kwh"),
+                   [(m, h.days, h.p95_period_kwh) for m, h in stats.items()], keys=["mpxn"], update=["days", "p95_period_kwh"])
 
 
-def insert_versions(conn: Connection, rows: list[dict]) -> None:
-    if rows:
-        conn.execute(t.meter_days.insert(), rows)
+VERSION_COLUMNS = ("mpxn", "settlement_date", "version", "content_hash", "source_timestamp", "batch_id", "row_number",
+                   "kwh", "quality", "source_unit", "flags", "received_at", "current")
+
+
+def insert_versions(conn: Connection, rows: list[tuple]) -> None:
+    """Rows are tuples in VERSION_COLUMNS order."""
+    db.bulk_insert(conn, t.meter_days, VERSION_COLUMNS, rows)
 
 
 def retire_current(conn: Connection, keys: list[tuple[str, date]]) -> None:
@@ -64,9 +74,12 @@ def retire_current(conn: Connection, keys: list[tuple[str, date]]) -> None:
         conn.execute(update(t.meter_days).where(and_(c.current, tuple_(c.mpxn, c.settlement_date).in_(keys))).values(current=False))
 
 
-def insert_rejections(conn: Connection, rows: list[dict]) -> None:
-    if rows:
-        conn.execute(t.rejections.insert(), rows)
+REJECTION_COLUMNS = ("batch_id", "row_number", "mpxn", "settlement_date", "reason_code", "reason")
+
+
+def insert_rejections(conn: Connection, rows: list[tuple]) -> None:
+    """Rows are tuples in REJECTION_COLUMNS order."""
+    db.bulk_insert(conn, t.rejections, REJECTION_COLUMNS, rows)
 
 
 def upsert_register_reads(conn: Connection, rows: list[dict]) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+import numpy as np
+
 from shared.hh import periods_in_day
 from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, RowRejection
 
@@ -85,15 +87,18 @@ def validate_meter_day(day: ParsedMeterDay, supply_point: SupplyPointInfo | None
                        history: MeterHistory | None = None,
                        rules: ValidationRules = DEFAULT_RULES) -> AcceptedMeterDay | RowRejection:
     """Accept (with flags) or reject one parsed meter-day."""
-    rejection = _reject_reason(day, supply_point, today)
+    values = day.values
+    present = values if None not in values else [v for v in values if v is not None]
+    rejection = _reject_reason(day, supply_point, today, present)
     if rejection is not None:
         code, reason = rejection
         return RowRejection(day.row_number, day.mpxn, day.settlement_date, code, reason)
     assert supply_point is not None
-    return AcceptedMeterDay(day, _flags(day, supply_point, history, rules))
+    return AcceptedMeterDay(day, _flags(day, supply_point, history, rules, present))
 
 
-def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date) -> tuple[str, str] | None:
+def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date,
+                   present: list[float]) -> tuple[str, str] | None:
     if sp is None:
         return "unknown_mpxn", f"MPxN {day.mpxn} is not a known supply point"
     status = _supply_point_reason(sp)
@@ -104,12 +109,12 @@ def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date)
     expected = periods_in_day(day.settlement_date)
     if len(day.values) != expected:
         return "period_count", f"{day.settlement_date} has {expected} periods, got {len(day.values)}"
-    for code in _PARSER_PROBLEM_ORDER:
+    for code in _PARSER_PROBLEM_ORDER if day.problems else ():
         found = [p.detail for p in day.problems if p.code == code]
         if found:
             return code, "; ".join(found)
-    negatives = [i + 1 for i, v in enumerate(day.values) if v is not None and v < 0]
-    if negatives:
+    if present and min(present) < 0:
+        negatives = [i + 1 for i, v in enumerate(day.values) if v is not None and v < 0]
         return "negative_value", f"negative consumption in period(s) {', '.join(map(str, negatives))}"
     return None
 
@@ -123,10 +128,9 @@ def _supply_point_reason(sp: SupplyPointInfo) -> tuple[str, str] | None:
     return None
 
 
-def _flags(day: ParsedMeterDay, sp: SupplyPointInfo, history: MeterHistory | None,
-           rules: ValidationRules) -> tuple[str, ...]:
+def _flags(day: ParsedMeterDay, sp: SupplyPointInfo, history: MeterHistory | None, rules: ValidationRules,
+           present: list[float]) -> tuple[str, ...]:
     flags: list[str] = []
-    present = [v for v in day.values if v is not None]
     if history is not None and history.days >= rules.min_history_days and present:
         limit = max(rules.spike_factor * history.p95_period_kwh, rules.spike_floor_kwh)
         if max(present) > limit:
@@ -162,9 +166,22 @@ def updated_history(history: MeterHistory | None, values: list[float | None]) ->
     """Fold one accepted day into the meter's running summary: the p95 of its
     period values, averaged over (at most) the last four weeks."""
     present = sorted(v for v in values if v is not None)
-    if not present:
+    return folded_history(history, present[min(len(present) - 1, int(0.95 * len(present)))] if present else None)
+
+
+def day_p95s(values: np.ndarray) -> np.ndarray:
+    """The day p95 :func:`updated_history` takes, for each row of a float64 matrix
+    of meter-days of one length (NaN = missing); NaN for a row with no values."""
+    present = np.count_nonzero(~np.isnan(values), axis=1)
+    index = np.minimum(present - 1, (0.95 * present).astype(np.int64)).clip(min=0)
+    p95 = np.take_along_axis(np.sort(values, axis=1), index[:, None], axis=1)[:, 0]  # sort puts NaN last
+    return np.where(present > 0, p95, np.nan)
+
+
+def folded_history(history: MeterHistory | None, day_p95: float | None) -> MeterHistory:
+    """The running summary after one more day whose p95 is ``day_p95`` (None or NaN: a day with no values)."""
+    if day_p95 is None or day_p95 != day_p95:
         return history or MeterHistory(days=0, p95_period_kwh=0.0)
-    day_p95 = present[min(len(present) - 1, int(0.95 * len(present)))]
     if history is None or history.days == 0:
         return MeterHistory(days=1, p95_period_kwh=day_p95)
     weight = min(history.days, HISTORY_WINDOW_DAYS)

@@ -22,8 +22,15 @@ def content_hash(values: Sequence[float | None], quality: str) -> str:
     """sha256 hex over a canonical encoding; values are rounded to 1e-9 kWh so unit
     conversion noise does not make an identical re-send look different. A missing
     value is NaN (distinct from every number, including 0.0)."""
-    array = np.round(np.array([np.nan if v is None else v for v in values], dtype="<f8"), 9) + 0.0  # folds -0.0
-    return hashlib.sha256(array.tobytes() + b"|" + quality.encode("ascii", "replace")).hexdigest()
+    return content_hashes(np.array([values], dtype="<f8"), [quality])[0]  # numpy reads None as NaN
+
+
+def content_hashes(values: np.ndarray, qualities: Sequence[str]) -> list[str]:
+    """:func:`content_hash` of many meter-days of one length at once, given as the
+    rows of a little-endian float64 matrix (NaN = missing)."""
+    rounded = np.round(values, 9) + 0.0  # + 0.0 folds -0.0
+    return [hashlib.sha256(row.tobytes() + b"|" + quality.encode("ascii", "replace")).hexdigest()
+            for row, quality in zip(rounded, qualities)]
 
 
 @dataclass(frozen=True)

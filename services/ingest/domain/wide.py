@@ -1,8 +1,10 @@
 """Wide rows: one meter-day per row, one column per half hour (plus optional flags)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from shared.hh import LONDON, period_starts_utc, periods_in_day
 from services.ingest.domain.common import ParseSettings, cell, clean_mpxn, quality_char, row_unit
@@ -24,7 +26,19 @@ class DayPlan:
     labels: list[str]
     orphans: list[Slot]  # columns for times that do not exist on this date: must be blank
     duplicates: list[tuple[int, int, str]]  # (kept column, repeated column, label)
-    simple: bool
+    simple: bool  # one column per period, nothing orphaned or repeated
+    absent: list[str]  # labels of periods the file has no column for
+    cells: Callable[[list[str]], Sequence[str]]  # the row's value cells, one per period
+
+    @classmethod
+    def build(cls, columns: list[int | None], flags: list[int | None], labels: list[str], orphans: list[Slot],
+              duplicates: list[tuple[int, int, str]], simple: bool) -> DayPlan:
+        absent = [label for label, c in zip(labels, columns) if c is None]
+        if simple and len(columns) > 1:
+            cells: Callable[[list[str]], Sequence[str]] = itemgetter(*columns)  # one C call per row
+        else:
+            cells = lambda row: [row[c] if c is not None else "" for c in columns]  # noqa: E731
+        return cls(columns, flags, labels, orphans, duplicates, simple, absent, cells)
 
 
 class WideRowParser:
@@ -69,10 +83,10 @@ class WideRowParser:
         return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
 
     def _numbers(self, row: list[str], plan: DayPlan, problems: list[Problem]) -> list[float | None]:
-        cells = [row[c] if c is not None else "" for c in plan.columns]
+        cells = plan.cells(row)
         if plan.simple:
             try:  # fast path for clean files: plain floats, no blanks
-                numbers: list[float | None] = [float(c) for c in cells]
+                numbers: list[float | None] = list(map(float, cells))
                 total = sum(numbers)  # type: ignore[arg-type]
                 if total - total == 0:  # rules out nan/inf
                     return numbers
@@ -105,10 +119,9 @@ class WideRowParser:
         if filled:
             problems.append(Problem("period_count", f"{day} has {count} periods but the row has values for "
                                                     f"{', '.join(filled)}, which do not exist that day"))
-        absent = [label for label, c in zip(plan.labels, plan.columns) if c is None]
-        if absent:
+        if plan.absent:
             problems.append(Problem("period_count", f"{day} has {count} periods but the file has no column "
-                                                    f"for {', '.join(absent)}"))
+                                                    f"for {', '.join(plan.absent)}"))
         for kept, repeated, label in plan.duplicates:
             if row[kept].strip() != row[repeated].strip():
                 problems.append(Problem("conflicting_duplicate",
@@ -146,7 +159,7 @@ class WideRowParser:
         labels += [f"period {i + 1}" for i in range(len(columns), count)]
         columns += [None] * (count - len(columns))
         flags = [self._cols.flags.get(c) if c is not None else None for c in columns]
-        return DayPlan(columns, flags, labels, slots[count:], [], len(slots) == count)
+        return DayPlan.build(columns, flags, labels, slots[count:], [], len(slots) == count)
 
     def _labelled_plan(self, day: date) -> DayPlan:
         local = [(t.hour * 60 + t.minute, t.fold) for t in (p.astimezone(LONDON) for p in period_starts_utc(day))]
@@ -162,7 +175,7 @@ class WideRowParser:
         orphans = [s for s in self._cols.slots if s.column not in used]
         flags = [self._cols.flags.get(c) if c is not None else None for c in columns]
         simple = not orphans and not duplicates and None not in columns
-        return DayPlan(columns, flags, labels, orphans, duplicates, simple)
+        return DayPlan.build(columns, flags, labels, orphans, duplicates, simple)
 
 
 def _start_key(slot: Slot, labelling: Labelling) -> tuple[int, int]:

@@ -2,18 +2,20 @@
 supply points the caller may see, and reading their stored values."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import Connection, Engine, select
 
 from services.portfolio.adapters import groups as group_store
+from services.portfolio.adapters import month_cache
 from services.portfolio.adapters import repository as repo
 from services.portfolio.adapters import tables as t
-from services.portfolio.domain.consumption import MeterDay, Series, accumulate, day_range
+from services.portfolio.domain.consumption import (
+    Block, MeterDay, Series, accumulate_blocks, day_range, months_between,
+)
 from services.portfolio.domain.exports import PointDay
 from services.portfolio.domain.portfolio import ALL_SITES, shows_data
 from shared.auth import Principal
@@ -56,23 +58,17 @@ def visible_site_ids(conn: Connection, principal: Principal, today: date) -> set
     return {p.site_id for p in repo.list_supply_points(conn, principal, today)}
 
 
-def fetch_days(conn: Connection, mpxns: Sequence[str], first: date, last: date) -> list[MeterDay]:
-    """(day, blob, quality) of the meter-days in [first, last], as plain tuples."""
-    out: list[MeterDay] = []
-    md = t.meter_days.c
-    for i in range(0, len(mpxns), _IN_CHUNK):
-        chunk = list(mpxns[i:i + _IN_CHUNK])
-        result = conn.execute(select(md.settlement_date, md.kwh, md.quality)
-                              .where(md.mpxn.in_(chunk), md.settlement_date.between(first, last)))
-        out.extend((d, bytes(b), q) for d, b, q in result.tuples())
-    return out
-
-
 def series(conn: Connection, points: Iterable[repo.SupplyPoint], start: datetime, end: datetime) -> Series:
     """Summed values of the points whose data may be shown (onboarded, active enrolment)."""
-    mpxns = [p.mpxn for p in points if shows_data(p)]
-    first, last = day_range(start, end)
-    return accumulate(fetch_days(conn, mpxns, first, last) if mpxns else [], start, end)
+    mpxns = sorted(p.mpxn for p in points if shows_data(p))
+    return accumulate_blocks(_blocks(conn, mpxns, start, end).values(), start, end)
+
+
+def _blocks(conn: Connection, mpxns: Sequence[str], start: datetime, end: datetime) -> dict[tuple[str, date], Block]:
+    if not mpxns:
+        return {}
+    first, last = months_between(*day_range(start, end))
+    return month_cache.for_engine(conn.engine).blocks(conn, mpxns, first, last)
 
 
 def days_by_point(conn: Connection, mpxns: Sequence[str], first: date, last: date) -> dict[str, list[MeterDay]]:
@@ -88,11 +84,13 @@ def days_by_point(conn: Connection, mpxns: Sequence[str], first: date, last: dat
 
 def coverage_by_point(conn: Connection, mpxns: Sequence[str], start: datetime, end: datetime) -> dict[str, float]:
     """Share of each point's periods in [start, end) that have a value."""
-    first, last = day_range(start, end)
+    by_point: dict[str, list[Block]] = {m: [] for m in mpxns}
+    for (mpxn, _), block in _blocks(conn, sorted(mpxns), start, end).items():
+        by_point[mpxn].append(block)
     out = {}
-    for mpxn, days in days_by_point(conn, mpxns, first, last).items():
-        s = accumulate(days, start, end)
-        out[mpxn] = round(float(s.present.sum()) / max(len(s.present), 1), 4)
+    for mpxn, blocks in by_point.items():
+        present = accumulate_blocks(blocks, start, end).present
+        out[mpxn] = round(float(present.sum()) / max(len(present), 1), 4)
     return out
 
 

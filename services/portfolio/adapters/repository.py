@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +11,7 @@ from datetime import date
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
 from services.portfolio.adapters import tables as t
+from services.portfolio.domain.consumption import empty_month, month_of, patch_month
 from services.portfolio.domain.directory import Directory, DirectoryResult
 from services.portfolio.domain.enrolment import EnrolmentStatus, enrolment_status, opt_out_window_end
 from services.portfolio.domain.passwords import hash_password
@@ -17,8 +19,11 @@ from shared import db
 from shared.auth import Principal
 from shared.contracts import ACCOUNTS, SUPPLY_POINTS
 from shared.contracts.events import AccountChanged, AccountUser, MeterDayRead, SupplyPointChanged
-from shared.hh import encode_values
+from shared.hh import decode_values, encode_values
 from shared.outbox import enqueue
+
+
+_IN_CHUNK = 500  # keeps IN lists well inside every driver's parameter limit
 
 
 def visible_accounts(conn: Connection, principal: Principal) -> set[str] | None:
@@ -140,28 +145,80 @@ def opted_out_mpxns(conn: Connection, mpxns: Iterable[str]) -> set[str]:
 def store_reads(conn: Connection, reads: list[MeterDayRead]) -> int:
     """Idempotent: the highest version of each meter-day wins, redeliveries change nothing.
     Reads of opted-out accounts are dropped (their data was purged and stays purged).
-    Returns how many meter-days were offered to the store."""
+    The winners are written to meter_days (the version record) and patched into
+    their month arrays in the same transaction. Returns how many meter-days were
+    offered to the store."""
     latest: dict[tuple[str, date], MeterDayRead] = {}
     for r in reads:
         key = (r.mpxn, r.settlement_date)
         if key not in latest or latest[key].version < r.version:
             latest[key] = r
     dropped = opted_out_mpxns(conn, {mpxn for mpxn, _ in latest})
+    offered = [r for r in latest.values() if r.mpxn not in dropped]
+    stored = _stored_versions(conn, offered)
+    winners = [r for r in offered if stored.get((r.mpxn, r.settlement_date), 0) < r.version]
     rows = [
         {
             "mpxn": r.mpxn, "settlement_date": r.settlement_date, "version": r.version,
             "content_hash": r.content_hash, "kwh": encode_values(r.kwh), "quality": r.quality,
             "flags": ",".join(r.flags), "received_at": r.received_at,
         }
-        for r in latest.values() if r.mpxn not in dropped
+        for r in winners
     ]
     db.upsert(conn, t.meter_days, rows, keys=["mpxn", "settlement_date"],
               update=["version", "content_hash", "kwh", "quality", "flags", "received_at"], newer_than="version")
-    return len(rows)
+    _patch_months(conn, rows)
+    return len(offered)
+
+
+def _stored_versions(conn: Connection, reads: list[MeterDayRead]) -> dict[tuple[str, date], int]:
+    if not reads:
+        return {}
+    md = t.meter_days.c
+    wanted = {(r.mpxn, r.settlement_date) for r in reads}
+    mpxns = sorted({m for m, _ in wanted})
+    first, last = min(d for _, d in wanted), max(d for _, d in wanted)
+    out = {}
+    for i in range(0, len(mpxns), _IN_CHUNK):
+        rows = conn.execute(select(md.mpxn, md.settlement_date, md.version)
+                            .where(md.mpxn.in_(mpxns[i:i + _IN_CHUNK]), md.settlement_date.between(first, last)))
+        out.update({(m, d): v for m, d, v in rows.tuples() if (m, d) in wanted})
+    return out
+
+
+def _patch_months(conn: Connection, day_rows: list[dict]) -> None:
+    """Write the winning meter-days over their slots in the month arrays. The
+    bus is keyed by supply point, so one consumer writes a given point's months;
+    the row lock keeps a second writer (a redelivery after a rebalance) from
+    interleaving on PostgreSQL."""
+    if not day_rows:
+        return
+    by_month: dict[tuple[str, date], list] = {}
+    for r in day_rows:
+        by_month.setdefault((r["mpxn"], month_of(r["settlement_date"])), []).append(
+            (r["settlement_date"], decode_values(r["kwh"]), r["quality"]))
+    mm = t.meter_months.c
+    mpxns = sorted({m for m, _ in by_month})
+    first, last = min(m for _, m in by_month), max(m for _, m in by_month)
+    current: dict[tuple[str, date], tuple[bytes, str]] = {}
+    for i in range(0, len(mpxns), _IN_CHUNK):
+        rows = conn.execute(select(mm.mpxn, mm.month, mm.kwh, mm.quality).with_for_update()
+                            .where(mm.mpxn.in_(mpxns[i:i + _IN_CHUNK]), mm.month.between(first, last)))
+        current.update({(m, mo): (bytes(b), q) for m, mo, b, q in rows.tuples() if (m, mo) in by_month})
+    months = []
+    for (mpxn, month), days in by_month.items():
+        base = (decode_values(current[mpxn, month][0]), current[mpxn, month][1]) if (mpxn, month) in current \
+            else empty_month(month)
+        values, quality = patch_month(*base, month, days)
+        months.append({"mpxn": mpxn, "month": month, "stamp": secrets.randbits(62),
+                       "kwh": values.astype("<f8").tobytes(), "quality": quality})
+    db.upsert(conn, t.meter_months, months, keys=["mpxn", "month"], update=["stamp", "kwh", "quality"])
 
 
 def purge_meter_days(conn: Connection, mpxns: Iterable[str]) -> int:
-    return conn.execute(delete(t.meter_days).where(t.meter_days.c.mpxn.in_(list(mpxns)))).rowcount
+    mpxns = list(mpxns)
+    conn.execute(delete(t.meter_months).where(t.meter_months.c.mpxn.in_(mpxns)))
+    return conn.execute(delete(t.meter_days).where(t.meter_days.c.mpxn.in_(mpxns))).rowcount
 
 
 def counts(conn: Connection) -> dict[str, int]:

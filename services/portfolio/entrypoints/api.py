@@ -3,14 +3,14 @@ the directory. Public routes live under /api/v1 and are reached through the
 gateway, which authenticates the caller and forwards the principal."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from services.portfolio.adapters import repository as repo
 from services.portfolio.domain.directory import Directory, DirectoryResult
 from services.portfolio.domain.passwords import verify_password
 from services.portfolio.entrypoints.api_portfolios import (
-    COMPARE, END, GRANULARITY, START, ConsumptionOut, comparison, period,
+    COMPARE, END, GRANULARITY, START, ConsumptionOut, comparison, consumption_response, period_json,
 )
 from services.portfolio.entrypoints.http import engine, known_id, query_range, today, wake_outbox
 from shared.auth import Principal, current_principal, require_internal, require_role
@@ -67,16 +67,17 @@ def visible_point(conn, principal: Principal, mpxn: str) -> repo.SupplyPoint:
     return point
 
 
-@router.get("/api/v1/sites/{mpxn}/consumption", tags=["consumption"], summary="Consumption of one supply point")
+@router.get("/api/v1/sites/{mpxn}/consumption", tags=["consumption"], response_model=ConsumptionOut,
+            summary="Consumption of one supply point")
 def site_consumption(mpxn: str, request: Request, start: START, end: END, granularity: GRANULARITY = "hh",
-                     compare: COMPARE = None, principal: Principal = Depends(current_principal)) -> ConsumptionOut:
+                     compare: COMPARE = None, principal: Principal = Depends(current_principal)) -> Response:
     s, e = query_range(start, end, granularity)
     with engine(request).connect() as conn:
         point = visible_point(conn, principal, mpxn)
-        current = period(conn, [point], s, e, granularity)
+        current = period_json(conn, [point], s, e, granularity)
         last_year = comparison(conn, [point], s, e, granularity, compare)
-    return ConsumptionOut(**current.__dict__, mpxn=mpxn, fuel=point.fuel, granularity=granularity,
-                          supply_points_expected=1, last_year=last_year)
+    return consumption_response(current, mpxn=mpxn, fuel=point.fuel, granularity=granularity,
+                                supply_points_expected=1, last_year=last_year)
 
 
 @router.put("/api/v1/admin/directory", tags=["operations"], summary="Idempotent upsert of customers, sites, users and groups")

@@ -6,7 +6,7 @@ import asyncio
 from services.portfolio.adapters import repository as repo
 from services.portfolio.adapters.tables import outbox
 from services.portfolio.entrypoints import (
-    api, api_accounts, api_expected, api_exports, api_portfolios, api_weather,
+    api, api_accounts, api_expected, api_exports, api_imports, api_portfolios, api_weather,
 )
 from shared import db
 from shared.bus import Envelope, EventProducer, consume_batches
@@ -40,6 +40,6 @@ def build(settings: Settings) -> Service:
     return Service(
         NAME, settings, engine,
         routers=[api.router, api_portfolios.router, api_accounts.router, api_exports.router, api_weather.router,
-                 api_expected.router], producer=producer, outbox=relay, status=status,
+                 api_expected.router, api_imports.router], producer=producer, outbox=relay, status=status,
         workers={"reads-sink": reads_sink},
     )
