@@ -20,6 +20,7 @@ run: setup
 
 test: setup
 	bash scripts/ensure-chromium.sh
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 test-unit: setup

@@ -12,8 +12,16 @@ from meterstream.client import ApiClient
 from services.portfolio.entrypoints.admin import ensure_user
 from shared.config import Settings
 from shared.hh import LONDON, periods_in_day
-from shared.synthetic.demo import DemoDataset, OPS_EMAIL, OPS_PASSWORD, demo_dataset, demo_reads
+from shared.synthetic.demo import (
+    CORNER_CAFE_ACCOUNT, NORTHWIND_DISTRIBUTION, NORTHWIND_RETAIL, OPS_EMAIL, OPS_PASSWORD, DemoDataset, demo_dataset,
+    demo_reads,
+)
 from shared.synthetic.files import wide_csv
+
+
+# The demo supply points have been with the supplier for years, so gas points
+# are past the 9-month new-point rule and the Rolling AQ calendar calculates.
+ON_SUPPLY_SINCE = date(2019, 4, 1)
 
 
 def user_id(email: str) -> str:
@@ -22,8 +30,6 @@ def user_id(email: str) -> str:
 
 def directory(dataset: DemoDataset) -> dict:
     """The demo world as a portfolio directory document (PUT /api/v1/admin/directory)."""
-    from shared.synthetic.demo import CORNER_CAFE_ACCOUNT, NORTHWIND_DISTRIBUTION, NORTHWIND_RETAIL
-
     # Billing facts alerts decides cost vs usage thresholds on: Northwind's retail
     # account has fully modelled rates, its distribution account is on budget
     # billing, the cafe has a unit rate but no modelled tariff.
@@ -48,7 +54,8 @@ def directory(dataset: DemoDataset) -> dict:
                     {"id": s.site_id, "name": s.name, "postcode": s.postcode, "weather_location": s.town,
                      "supply_points": [
                          {"mpxn": p.mpxn, "fuel": p.spec.fuel, "meter_type": p.meter_type,
-                          "profile_class": p.profile_class, "settlement": p.settlement, "ldz": p.ldz}
+                          "profile_class": p.profile_class, "settlement": p.settlement, "ldz": p.ldz,
+                          "registered_on": ON_SUPPLY_SINCE}
                          for p in s.supply_points]}
                     for s in dataset.sites if s.account_id == a.account_id
                 ],
