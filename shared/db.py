@@ -15,8 +15,10 @@ from importlib import resources
 import orjson
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, ColumnElement, Connection, Engine, LargeBinary, Table, any_, bindparam, create_engine, event, \
-    func, literal_column, select, text
+from sqlalchemy import (
+    Column, ColumnElement, Connection, Engine, LargeBinary, Table, any_, bindparam, create_engine, event, func,
+    literal_column, select, text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import TypeEngine
 

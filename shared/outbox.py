@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Column, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, func, select
+from sqlalchemy import (
+    BigInteger, Column, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, func, select,
+)
 
 from shared import db
 from shared.bus import EventProducer, encode

@@ -12,6 +12,7 @@ from services.ingest import pipeline
 from services.ingest.adapters import store
 from services.ingest.adapters import tables as t
 from services.ingest.domain.model import UnparseableFile
+from services.ingest.domain.validation import MeterHistory
 from services.ingest.entrypoints.dropfolder import process, watcher
 from shared import db, readmodel
 from shared.contracts.events import MeterDayRead, SupplyPointChanged
@@ -136,3 +137,38 @@ def test_process_is_one_batch_per_file(engine, tmp_path):
     path.write_bytes(csv_for([DAY]))
     target = process(engine, path)
     assert not path.exists() and target.endswith("-one.csv")
+
+
+def test_bulk_writes_read_back_as_core_writes_would(engine):
+    """The bulk insert/upsert paths bypass SQLAlchemy's per-row processing: dates,
+    aware timestamps, booleans and blobs must still read back unchanged."""
+    stamp = datetime(2024, 5, 20, 6, 30, 15, 123456, tzinfo=timezone.utc)
+    rows = [(POWER.mpxn, DAY + timedelta(days=i), 1, f"h{i}", stamp, "b1", i, bytes([i]) * 8, "A", "kWh", "", stamp,
+             i % 2 == 0) for i in range(3)]
+    with engine.begin() as conn:
+        store.insert_versions(conn, rows)
+        store.save_histories(conn, {POWER.mpxn: MeterHistory(1, 0.5), HH_SETTLED: MeterHistory(2, 1.5)})
+        store.save_histories(conn, {POWER.mpxn: MeterHistory(2, 0.75)})
+    with engine.connect() as conn:
+        stored = conn.execute(select(*(t.meter_days.c[c] for c in store.VERSION_COLUMNS))
+                              .order_by(t.meter_days.c.settlement_date)).all()
+        found = store.existing_versions(conn, {(POWER.mpxn, DAY), (POWER.mpxn, DAY + timedelta(days=2)),
+                                               (HH_SETTLED, DAY + timedelta(days=1))})
+        histories = store.histories(conn, [POWER.mpxn, HH_SETTLED, "0000000000000"])
+    assert [tuple(r[:4]) + tuple(r[5:10]) + (bool(r[12]),) for r in stored] == \
+        [r[:4] + r[5:10] + (r[12],) for r in rows]
+    assert all(store._aware(r[4]) == stamp and store._aware(r[11]) == stamp for r in stored)
+    assert found == {(POWER.mpxn, DAY): [(1, "h0", stamp)], (POWER.mpxn, DAY + timedelta(days=2)): [(1, "h2", stamp)]}
+    assert histories == {POWER.mpxn: MeterHistory(2, 0.75), HH_SETTLED: MeterHistory(2, 1.5)}
+
+
+def test_versions_hold_across_chunk_boundaries(engine, monkeypatch):
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
+    days = [DAY + timedelta(days=i) for i in range(5)]
+    stamp = datetime(2024, 5, 20, tzinfo=timezone.utc)
+    first = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY, source_timestamp=stamp)
+    again = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY, source_timestamp=stamp)
+    assert (first.counts.accepted, again.counts.accepted, again.counts.unchanged) == (5, 0, 5)
+    assert len(outbox_events(engine)) == 5
+    with engine.connect() as conn:
+        assert store.histories(conn, [POWER.mpxn])[POWER.mpxn].days == 5

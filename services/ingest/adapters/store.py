@@ -12,7 +12,6 @@ from services.ingest.domain.validation import MeterHistory, SupplyPointInfo
 from services.ingest.domain.versioning import ExistingVersion
 from shared import db
 
-
 _SUPPLY_POINT_COLUMNS = ("mpxn", "fuel", "meter_type", "profile_class", "settlement", "active", "enrolment_status",
                          "opt_out_window_ends")
 
@@ -20,7 +19,7 @@ _SUPPLY_POINT_COLUMNS = ("mpxn", "fuel", "meter_type", "profile_class", "settlem
 def supply_point_infos(conn: Connection, mpxns: Collection[str]) -> dict[str, SupplyPointInfo]:
     c = t.supply_points.c
     rows = conn.execute(select(*(c[name] for name in _SUPPLY_POINT_COLUMNS)).where(db.any_of(conn, c.mpxn, mpxns)))
-    return {r[0]: SupplyPointInfo(*r) for r in rows}
+    return {r[0]: SupplyPointInfo(*r) for r in rows.all()}  # all(): one fetch, not a DB-API call per row
 
 
 def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> dict[tuple[str, date], list[ExistingVersion]]:
@@ -36,7 +35,7 @@ def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> d
         .where(db.any_of(conn, c.mpxn, {m for m, _ in keys}), db.any_of(conn, c.settlement_date, {d for _, d in keys}))
     )
     wanted = keys if isinstance(keys, (set, frozenset, dict)) else set(keys)
-    for mpxn, day, version, digest, stamp in rows:
+    for mpxn, day, version, digest, stamp in rows.all():
         if (mpxn, day) in wanted:
             out.setdefault((mpxn, day), []).append((version, digest, _aware(stamp)))
     return out
@@ -50,7 +49,7 @@ def _aware(ts: datetime) -> datetime:
 def histories(conn: Connection, mpxns: Collection[str]) -> dict[str, MeterHistory]:
     c = t.meter_stats.c
     rows = conn.execute(select(c.mpxn, c.days, c.p95_period_kwh).where(db.any_of(conn, c.mpxn, mpxns)))
-    return {mpxn: MeterHistory(days, p95) for mpxn, days, p95 in rows}
+    return {mpxn: MeterHistory(days, p95) for mpxn, days, p95 in rows.all()}
 
 
 def save_histories(conn: Connection, stats: dict[str, MeterHistory]) -> None:

@@ -7,14 +7,15 @@ Missing intervals are never filled.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 import numpy as np
 
-from shared.hh import periods_in_day
 from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, RowRejection
+from shared.hh import periods_in_day
 
 NOT_ONBOARDED_HH = "import/export sites not supported yet"
 ONBOARDED_PROFILE_CLASSES = frozenset(f"{n:02d}" for n in range(1, 9))
@@ -180,7 +181,7 @@ def day_p95s(values: np.ndarray) -> np.ndarray:
 
 def folded_history(history: MeterHistory | None, day_p95: float | None) -> MeterHistory:
     """The running summary after one more day whose p95 is ``day_p95`` (None or NaN: a day with no values)."""
-    if day_p95 is None or day_p95 != day_p95:
+    if day_p95 is None or math.isnan(day_p95):
         return history or MeterHistory(days=0, p95_period_kwh=0.0)
     if history is None or history.days == 0:
         return MeterHistory(days=1, p95_period_kwh=day_p95)

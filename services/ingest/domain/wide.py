@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 
-from shared.hh import LONDON, period_starts_utc, periods_in_day
 from services.ingest.domain.common import ParseSettings, cell, clean_mpxn, quality_char, row_unit
 from services.ingest.domain.detect import Columns, Slot
 from services.ingest.domain.model import Labelling, ParsedMeterDay, Problem, RowRejection
 from services.ingest.domain.timestamps import parse_stamp
 from services.ingest.domain.units import MISSING_TOKENS, parse_number
+from shared.hh import LONDON, period_starts_utc, periods_in_day
 
 REPEATED_HOUR = (60, 90)  # local start minutes of the autumn extra hour
 _MASK64 = (1 << 64) - 1
@@ -35,9 +35,11 @@ class DayPlan:
               duplicates: list[tuple[int, int, str]], simple: bool) -> DayPlan:
         absent = [label for label, c in zip(labels, columns) if c is None]
         if simple and len(columns) > 1:
-            cells: Callable[[list[str]], Sequence[str]] = itemgetter(*columns)  # one C call per row
-        else:
-            cells = lambda row: [row[c] if c is not None else "" for c in columns]  # noqa: E731
+            return cls(columns, flags, labels, orphans, duplicates, simple, absent, itemgetter(*columns))  # one C call
+
+        def cells(row: list[str]) -> list[str]:
+            return [row[c] if c is not None else "" for c in columns]
+
         return cls(columns, flags, labels, orphans, duplicates, simple, absent, cells)
 
 

@@ -35,13 +35,15 @@ export function consumptionChart(container, layers, onRange = () => {}) {
     lines.push(line("Same period last year", COLOURS.lastYear, { dash: [6, 4] }));
   }
   if (expected) {
-    const high = data.push(expected.high) - 1;
-    lines.push(line("Expected (upper)", "transparent", { width: 0 }));
-    const low = data.push(expected.low) - 1;
-    lines.push(line("Expected (lower)", "transparent", { width: 0 }));
+    if (expected.high.some((v) => v !== null)) {
+      const high = data.push(expected.high) - 1;
+      lines.push(line("Expected (upper)", "transparent", { width: 0 }));
+      const low = data.push(expected.low) - 1;
+      lines.push(line("Expected (lower)", "transparent", { width: 0 }));
+      bands.push({ series: [high, low], fill: COLOURS.band });
+    }
     data.push(expected.mid);
     lines.push(line("Expected", COLOURS.expected, { dash: [2, 3], width: 2 }));
-    bands.push({ series: [high, low], fill: COLOURS.band });
   }
   const axes = [
     { stroke: "#333", grid: { stroke: "#e4e4e4" } },

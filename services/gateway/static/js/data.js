@@ -3,7 +3,7 @@
 // the sites' own series, keeping gaps as gaps (null when no site reported).
 
 import { ApiError, api, getOptional } from "./api.js";
-import { addYears } from "./dates.js";
+import { addYears, ukMidnight } from "./dates.js";
 
 export const ALL_SITES = "all";
 
@@ -49,14 +49,20 @@ export async function summedSeries(mpxns, range, granularity) {
     coverage: base.x.length ? reported / (base.x.length * parts.length) : null };
 }
 
+/**
+ * A portfolio's series. `portfolio.scoped` marks a client-side subset of the API's portfolio
+ * (a broker's "All sites" narrowed to one customer): it is summed here from its own sites.
+ */
 export async function portfolioSeries(portfolio, fuel, range, granularity, trend = false) {
+  const mpxns = portfolio.points.filter((p) => p.fuel === fuel).map((p) => p.mpxn);
+  if (portfolio.scoped) return summedSeries(mpxns, range, granularity);
   try {
     return toSeries(await api.get(`/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/consumption`,
       { ...range, granularity, fuel, compare: trend ? "last_year" : undefined }));
   } catch (err) {
     if (!(err instanceof ApiError && err.notAvailable)) throw err;
   }
-  return summedSeries(portfolio.points.filter((p) => p.fuel === fuel).map((p) => p.mpxn), range, granularity);
+  return summedSeries(mpxns, range, granularity);
 }
 
 /** The same period a year earlier, fetched separately where the API did not send it along. */
@@ -110,18 +116,30 @@ export async function temperature(mpxn, range, series) {
   return { observed: resample(observed, series), forecast: resample(forecast, series) };
 }
 
+/** One month's expectation; for a scoped portfolio, the sum of its own modelled sites. */
+function expectation(answer, portfolio, fuel) {
+  let { expected_kwh: mid, lower_kwh: low, upper_kwh: high } = answer;
+  if (portfolio.scoped) {
+    const mine = new Set(portfolio.points.filter((p) => p.fuel === fuel).map((p) => p.mpxn));
+    const modelled = (answer.sites || []).filter((s) => mine.has(s.mpxn) && s.expected_kwh !== null);
+    // The band combines every modelled site's residual variance, which the API does not itemise per site.
+    [mid, low, high] = [modelled.length ? modelled.reduce((sum, s) => sum + s.expected_kwh, 0) : null, null, null];
+  }
+  if (mid === null || mid === undefined) return null;
+  // Months run from UK local midnight to UK local midnight (an hour off UTC in summer).
+  return { startDate: answer.period_start, endDate: answer.period_end,
+    start: ukMidnight(answer.period_start), end: ukMidnight(answer.period_end), mid, low: low ?? null, high: high ?? null };
+}
+
 /**
  * The platform's expected consumption for this and next month with its band, spread
  * evenly over the chart's intervals (a month's total shared out by interval length).
  */
 export async function expected(portfolio, fuel, series) {
+  // A scoped "All sites" asks the API's whole portfolio and keeps its own sites' share.
   const path = `/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/expected`;
   const answers = await Promise.all(["current", "next"].map((period) => getOptional(path, { fuel, period })));
-  const periods = answers.filter((a) => a && a.expected_kwh !== null).map((a) => ({
-    // period_start/end are UK dates; treating them as UTC midnight is at most an hour out in summer.
-    start: Date.parse(a.period_start) / 1000, end: Date.parse(a.period_end) / 1000,
-    mid: a.expected_kwh, low: a.lower_kwh, high: a.upper_kwh,
-  }));
+  const periods = answers.filter(Boolean).map((a) => expectation(a, portfolio, fuel)).filter(Boolean);
   if (!periods.length) return null;
   const at = (key) => series.x.map((start, i) => {
     const p = periods.find((q) => start >= q.start && start < q.end);

@@ -32,8 +32,9 @@ export function field(label, control, hint) {
   const id = control.id || `f${++fieldSeq}`;
   control.id = id;
   const hintEl = hint ? h("small", { id: `${id}-hint`, class: "hint" }, hint) : null;
-  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
   const error = h("small", { id: `${id}-error`, class: "field-error", role: "alert", hidden: true });
+  // The error is announced when it appears (role=alert) and stays part of the control's description.
+  control.setAttribute("aria-describedby", [hintEl?.id, error.id].filter(Boolean).join(" "));
   return h("div", { class: "field" }, h("label", { for: id }, label), control, hintEl, error);
 }
 
@@ -58,8 +59,9 @@ export function notice(kind, ...children) {
 export const fmt = {
   kwh: (v) => (v === null || v === undefined ? "–" : `${Number(v).toLocaleString("en-GB", { maximumFractionDigits: 1 })} kWh`),
   pct: (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 100)} %`),
-  date: (iso) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" }),
-  dateTime: (iso) => new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" }),
+  // UK time whatever the browser's zone: settlement days and the chart's axis are Europe/London.
+  date: (iso) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "Europe/London" }),
+  dateTime: (iso) => new Date(iso).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "Europe/London" }),
   fuel: (f) => (f === "electricity" ? "Power" : f === "gas" ? "Gas" : f),
   status: (s) => String(s || "unknown").replaceAll("_", " "),
 };
@@ -82,6 +84,20 @@ export function showFormError(form, err) {
     general.textContent = text;
     general.hidden = !text;
   }
+  return err.message;
+}
+
+/**
+ * Show an API error whose detail is plain text next to the fields it names: `fieldsNamedIn(message)`
+ * returns the controls concerned (none: the form's error line, as showFormError does).
+ */
+export function showErrorAt(form, err, fieldsNamedIn) {
+  const plain = err.status >= 400 && err.status < 500 && !err.fieldErrors?.length;
+  const controls = plain ? fieldsNamedIn(err.message).filter((c) => c && c.id && !c.closest("[hidden]")) : [];
+  if (!controls.length) return showFormError(form, err);
+  clearFormError(form);
+  for (const control of controls) setFieldError(control, err.message);
+  controls[0].focus();
   return err.message;
 }
 

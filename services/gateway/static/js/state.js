@@ -28,6 +28,19 @@ export function selectedCustomer(points) {
 export function selectCustomer(id) { sessionStorage.setItem(CUSTOMER_KEY, id); }
 export function clearCustomer() { sessionStorage.removeItem(CUSTOMER_KEY); }
 
+/** True when the caller's sites span several customers (a broker), so views follow the selected one. */
+export async function severalCustomers() {
+  return customersOf(await allSites()).length > 1;
+}
+
+/** The items (accounts, contacts…) of the customer in view; all of them for a single-customer login. */
+export async function ofCustomerInView(items) {
+  const points = await allSites();
+  if (customersOf(points).length < 2) return items;
+  const customer = selectedCustomer(points);
+  return items.filter((item) => item.customer_id === customer);
+}
+
 /** The supply points of the customer in view (all of them when there is only one customer). */
 export async function sitesInView() {
   const points = await allSites();

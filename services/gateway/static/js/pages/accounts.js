@@ -3,7 +3,7 @@
 
 import { ApiError, api, getOptional } from "../api.js";
 import { fmt, h, mount, notice } from "../dom.js";
-import { allSites } from "../state.js";
+import { allSites, ofCustomerInView } from "../state.js";
 
 const EXPLAINED = {
   active: "Enrolled: half-hourly data is shown and updated daily with the previous day's reads.",
@@ -12,18 +12,21 @@ const EXPLAINED = {
   awaiting_contact_details: "We need contact details for this account before enrolling it.",
 };
 
-async function accounts() {
+/** The caller's accounts as {id, name, customer_id, …}: from the API, or worked out from the sites. */
+export async function accounts() {
   const list = await getOptional("/api/v1/accounts");
-  if (list) return Array.isArray(list) ? list : list.accounts || list.items || [];
+  if (list) return (Array.isArray(list) ? list : list.accounts || list.items || []).map((a) => ({ ...a, id: a.id ?? a.account_id, name: a.name ?? a.account_name }));
   const byId = new Map();
   for (const p of await allSites()) {
-    if (!byId.has(p.account_id)) byId.set(p.account_id, { account_id: p.account_id, name: p.account_name, customer_name: p.customer_name, enrolment_status: p.enrolment_status });
+    if (!byId.has(p.account_id)) {
+      byId.set(p.account_id, { id: p.account_id, name: p.account_name, customer_id: p.customer_id, customer_name: p.customer_name, enrolment_status: p.enrolment_status });
+    }
   }
   return [...byId.values()];
 }
 
 function optOut(account, announce, rerender) {
-  const id = encodeURIComponent(account.account_id ?? account.id);
+  const id = encodeURIComponent(account.id);
   const status = h("p", { class: "form-error", role: "alert", hidden: true });
   const ends = account.opt_out_window_ends ?? account.window_ends;
   return h("div", { class: "opt-out" },
@@ -45,12 +48,12 @@ function optOut(account, announce, rerender) {
 }
 
 export async function accountsPage(view, { announce, rerender }) {
-  const list = await accounts();
+  const list = await ofCustomerInView(await accounts());
   mount(view, h("div", { class: "page-head" }, h("h1", {}, "Accounts and enrolment")),
     list.length ? h("ul", { class: "accounts" }, list.map((a) => {
       const status = a.enrolment_status ?? a.status;
       return h("li", { class: "card account" },
-        h("h2", {}, a.name ?? a.account_name, " ", h("span", { class: "muted" }, a.account_id ?? a.id)),
+        h("h2", {}, a.name, " ", h("span", { class: "muted" }, a.id)),
         h("p", {}, "Enrolment: ", h("span", { class: `badge status-${status}` }, fmt.status(status))),
         h("p", { class: "muted" }, EXPLAINED[status] ?? ""),
         status === "opt_out_window" ? optOut(a, announce, rerender) : null);

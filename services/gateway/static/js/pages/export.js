@@ -84,6 +84,7 @@ export function exportButton(portfolio, fuel, announce) {
       h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
       h("button", { type: "submit", class: "primary", value: "export" }, "Download")));
   dialog.append(form);
+  dialog.addEventListener("close", () => dialog.remove());
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -99,14 +100,23 @@ export function exportButton(portfolio, fuel, announce) {
     const fallbackName = `${portfolio.id}-${option}-${start.value}-${end.value}.${format.value}`;
     status.textContent = "Preparing your file…";
     try {
+      // Built here when the API cannot serve it: not deployed, or a scoped portfolio (one
+      // customer's share of a broker's "All sites", which the API has no parameter for).
+      const buildHere = async () => {
+        if (format.value !== "csv") throw new Error(portfolio.scoped ? "Excel export of one customer's sites is not available; choose CSV." : "Excel export is not available yet; choose CSV.");
+        const text = await buildCsv(portfolio, option, { start: start.value, end: end.value }, granularity.value, fuel());
+        return [new Blob([text], { type: "text/csv" }), fallbackName];
+      };
       let blob, name;
-      try {
-        const response = await request("GET", `/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/export`, { params, raw: true });
-        [blob, name] = [await response.blob(), filenameOf(response, fallbackName)];
-      } catch (err) {
-        if (!(err instanceof ApiError && err.notAvailable)) throw err;
-        if (format.value !== "csv") throw new Error("Excel export is not available yet; choose CSV.");
-        [blob, name] = [new Blob([await buildCsv(portfolio, option, { start: start.value, end: end.value }, granularity.value, fuel())], { type: "text/csv" }), fallbackName];
+      if (portfolio.scoped) [blob, name] = await buildHere();
+      else {
+        try {
+          const response = await request("GET", `/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/export`, { params, raw: true });
+          [blob, name] = [await response.blob(), filenameOf(response, fallbackName)];
+        } catch (err) {
+          if (!(err instanceof ApiError && err.notAvailable)) throw err;
+          [blob, name] = await buildHere();
+        }
       }
       download(blob, name);
       status.textContent = `Downloaded ${name} (${Math.ceil(blob.size / 1024)} KB).`;

@@ -3,7 +3,7 @@
 // enrolment facts and their daily coverage over the range.
 
 import { ApiError, api } from "../api.js";
-import { siteSeries } from "../data.js";
+import { ALL_SITES, siteSeries } from "../data.js";
 import { fmt, h, mount, notice } from "../dom.js";
 
 const STATUS_REASONS = {
@@ -31,9 +31,13 @@ async function missingHere(points, range) {
 async function missingFor(portfolio, range) {
   try {
     const list = await api.get(`/api/v1/portfolios/${encodeURIComponent(portfolio.id)}/missing-sites`, range);
-    return list.map((m) => ({ ...m, reason: m.detail || fmt.status(m.reason) }));
+    // A scoped portfolio is one customer's share of the API's (a broker's "All sites"): keep its own meters.
+    const mine = new Set(portfolio.points.map((p) => p.mpxn));
+    return list.filter((m) => !portfolio.scoped || mine.has(m.mpxn)).map((m) => ({ ...m, reason: m.detail || fmt.status(m.reason) }));
   } catch (err) {
-    if (!(err instanceof ApiError && err.notAvailable)) throw err;
+    // The API offers "All sites" only to callers with more than one site.
+    const single = portfolio.id === ALL_SITES && err.status === 404;
+    if (!(err instanceof ApiError && (err.notAvailable || single))) throw err;
   }
   return missingHere(portfolio.points, range);
 }

@@ -3,9 +3,10 @@
 
 import { ApiError, api, getOptional } from "../api.js";
 import { ALL_SITES, expected, portfolioSeries } from "../data.js";
+import { addDays } from "../dates.js";
 import { field, fmt, h, mount, notice, setFieldError } from "../dom.js";
 import { graphSection } from "../graph.js";
-import { allSites, fuelsOf, groupBySite, sitesInView } from "../state.js";
+import { allSites, fuelsOf, groupBySite, selectedCustomer, severalCustomers, sitesInView } from "../state.js";
 import { exportButton } from "./export.js";
 import { missingLocations } from "./missing.js";
 import { fuelToggle } from "./sites.js";
@@ -13,18 +14,33 @@ import { fuelToggle } from "./sites.js";
 /**
  * Portfolios with their supply points: the API's list (its implicit "All sites" first),
  * or, where the API is not deployed yet, an "All sites" portfolio built here.
+ *
+ * The portfolios API has no customer parameter, so for a broker whose sites span several
+ * customers the list is narrowed here to the selected customer by the sites' customer_id:
+ * groups holding none of its sites are left out, and "All sites" becomes that customer's
+ * sites (`scoped`: its figures are then worked out from those sites, see data.js).
  */
-async function portfolios() {
-  const [list, points] = await Promise.all([getOptional("/api/v1/portfolios"), allSites()]);
+export async function portfoliosInView() {
+  const [list, points, own, several] = await Promise.all([getOptional("/api/v1/portfolios"), allSites(), sitesInView(), severalCustomers()]);
   if (list === null) {
-    const own = await sitesInView();
     const builtIn = { id: ALL_SITES, name: "All sites", editable: false, siteIds: new Set(own.map((p) => p.site_id)), points: own };
     return { available: false, list: groupBySite(own).length > 1 ? [builtIn] : [] };
   }
-  return { available: true, list: list.map((g) => {
+  const customer = selectedCustomer(points);
+  const shown = [];
+  for (const g of list) {
     const siteIds = new Set(g.site_ids);
-    return { ...g, siteIds, points: points.filter((p) => siteIds.has(p.site_id)) };
-  }) };
+    const members = points.filter((p) => siteIds.has(p.site_id));
+    if (g.id === ALL_SITES) {
+      if (!several) shown.push({ ...g, siteIds, points: members });
+      else if (groupBySite(own).length > 1) shown.push({ ...g, scoped: true, siteIds: new Set(own.map((p) => p.site_id)), points: own });
+      continue;
+    }
+    const others = members.filter((p) => p.customer_id !== customer);
+    if (several && members.length && others.length === members.length) continue;
+    shown.push({ ...g, siteIds, points: members, otherCustomers: several && others.length > 0 });
+  }
+  return { available: true, list: shown };
 }
 
 function showApiError(err, control, announce) {
@@ -71,10 +87,11 @@ function groupCard(group, sites, announce, rerender) {
     e.preventDefault();
     setFieldError(name, null);
     const wanted = new Set(checked(editor, `sites-${group.id}`));
+    const offered = new Set(sites.map((s) => s.site_id)); // other customers' sites are not in the chooser: keep them
     try {
       await api.patch(path, { name: name.value.trim() === group.name ? undefined : name.value.trim(),
         add_site_ids: [...wanted].filter((id) => !group.siteIds.has(id)),
-        remove_site_ids: [...group.siteIds].filter((id) => !wanted.has(id)) });
+        remove_site_ids: [...group.siteIds].filter((id) => offered.has(id) && !wanted.has(id)) });
       announce(`Saved ${name.value}.`);
       rerender();
     } catch (err) { showApiError(err, name, announce); }
@@ -90,27 +107,36 @@ function groupCard(group, sites, announce, rerender) {
   return h("li", { class: "card group", dataset: { id: group.id } },
     h("h2", {}, h("a", { href: `#/portfolios/${encodeURIComponent(group.id)}` }, group.name)),
     h("p", { class: "muted" }, `${group.siteIds.size} sites · ${fuelsOf(group.points).map(fmt.fuel).join(" and ") || "no meters"}`),
+    group.otherCustomers ? h("p", { class: "hint" }, "Also holds sites of other customers you manage; its graph covers them all.") : null,
     h("div", { class: "actions" },
       h("a", { class: "button", href: `#/portfolios/${encodeURIComponent(group.id)}` }, "Open graph"),
       group.editable ? [
         h("button", { type: "button", onclick: () => { editor.hidden = false; name.focus(); } }, "Rename or change sites"),
         h("button", { type: "button", class: "danger", onclick: remove }, "Delete")] : null),
-    group.editable ? editor : h("p", { class: "hint" }, "Always available: every site you can see."));
+    group.editable ? editor : h("p", { class: "hint" },
+      group.scoped ? `Always available: every site of ${group.points[0].customer_name}.` : "Always available: every site you can see."));
 }
 
 export async function portfoliosPage(view, { announce, rerender }) {
-  const [{ available, list }, points] = await Promise.all([portfolios(), sitesInView()]);
+  const [{ available, list }, points] = await Promise.all([portfoliosInView(), sitesInView()]);
   const sites = groupBySite(points);
   mount(view,
     h("div", { class: "page-head" }, h("h1", {}, "Portfolios"),
       h("p", { class: "muted" }, "Group your sites to see and export their combined consumption.")),
-    h("ul", { class: "groups" }, list.map((g) => groupCard(g, sites, announce, rerender))),
+    list.length ? h("ul", { class: "groups" }, list.map((g) => groupCard(g, sites, announce, rerender)))
+      : h("p", { class: "muted" }, "No portfolios yet. All sites appears when there is more than one site; groups you create are listed here."),
     available ? createForm(sites, announce, rerender)
       : notice("info", "Your own portfolio groups are not available yet; the All sites portfolio is."));
 }
 
+function describeMonth(p, portfolio) {
+  const range = p.low !== null ? ` (likely ${fmt.kwh(p.low)} to ${fmt.kwh(p.high)})`
+    : portfolio.scoped ? " (no likely range for one customer's share)" : "";
+  return `${fmt.date(p.startDate)}–${fmt.date(addDays(p.endDate, -1))} ${fmt.kwh(p.mid)}${range}`;
+}
+
 export async function portfolioGraphPage(view, { params: [id], query, announce }) {
-  const portfolio = (await portfolios()).list.find((g) => g.id === id);
+  const portfolio = (await portfoliosInView()).list.find((g) => g.id === id);
   if (!portfolio) return mount(view, notice("error", "This portfolio does not exist or is not yours."), h("a", { href: "#/portfolios" }, "Back to portfolios"));
   const fuels = fuelsOf(portfolio.points);
   const fuel = fuels.includes(query.get("fuel")) ? query.get("fuel") : fuels[0];
@@ -127,17 +153,15 @@ export async function portfolioGraphPage(view, { params: [id], query, announce }
     load: (range, granularity, trend) => { currentRange = range; return portfolioSeries(portfolio, fuel, range, granularity, trend); },
     extras: async (_, series) => {
       const exp = await expected(portfolio, fuel, series);
-      if (exp?.periods.length) {
-        expectation.textContent = "Expected by the platform: " + exp.periods.map((p) =>
-          `${fmt.date(p.start * 1000)}–${fmt.date(p.end * 1000)} ${fmt.kwh(p.mid)}${p.low !== undefined ? ` (likely ${fmt.kwh(p.low)} to ${fmt.kwh(p.high)})` : ""}`).join("; ");
-      }
+      if (exp?.periods.length) expectation.textContent = `Expected by the platform: ${exp.periods.map((p) => describeMonth(p, portfolio)).join("; ")}`;
       return { expected: exp };
     },
   }) : notice("info", "This portfolio has no meters yet.");
   mount(view,
     h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/portfolios" }, "Portfolios"), " / ", portfolio.name),
     h("div", { class: "page-head" }, h("h1", {}, portfolio.name),
-      h("p", { class: "muted" }, `${groupBySite(portfolio.points).length} sites`)),
+      h("p", { class: "muted" }, `${groupBySite(portfolio.points).length} sites`
+        + (portfolio.scoped ? ` of ${portfolio.points[0].customer_name}` : ""))),
     h("div", { class: "toolbar" },
       fuelToggle("portfolio-fuel", fuels, fuel, (v) => go({ fuel: v })),
       missing.button, exportButton(portfolio, () => fuel, announce)),

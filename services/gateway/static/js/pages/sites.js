@@ -5,7 +5,7 @@ import { ALL_SITES, siteSeries, temperature } from "../data.js";
 import { defaultRange } from "../dates.js";
 import { fmt, h, mount, notice } from "../dom.js";
 import { graphSection } from "../graph.js";
-import { allSites, fuelsOf, groupBySite, sitesInView } from "../state.js";
+import { allSites, fuelsOf, groupBySite, severalCustomers, sitesInView } from "../state.js";
 import { missingLocations } from "./missing.js";
 
 /** Power/gas switch, rendered only when `fuels` holds both. */
@@ -27,7 +27,7 @@ export async function sitesPage(view, { query }) {
   const fuel = fuels.includes(query.get("fuel")) ? query.get("fuel") : "all";
   const shown = points.filter((p) => fuel === "all" || p.fuel === fuel);
   const sites = groupBySite(shown);
-  const allPoints = { id: ALL_SITES, name: "All sites", points };
+  const allPoints = { id: ALL_SITES, name: "All sites", points, scoped: await severalCustomers() };
   const missing = missingLocations(allPoints, () => defaultRange("hour"));
   const held = points.filter((p) => p.enrolment_status !== "active");
 

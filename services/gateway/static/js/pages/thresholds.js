@@ -1,7 +1,7 @@
 // High Bill Alert personal threshold: cost or usage, with the rules that decide which.
 
 import { ApiError, api } from "../api.js";
-import { clearFormError, field, formError, h, mount, notice, showFormError } from "../dom.js";
+import { clearFormError, field, formError, h, mount, notice, showErrorAt } from "../dom.js";
 import { allSites, selectedCustomer } from "../state.js";
 
 const STEP = { cost: "0.01", usage: "1" };
@@ -46,13 +46,7 @@ export async function thresholdsPage(view, { announce, rerender }) {
       rerender();
     } catch (err) {
       // The rules live in the API; its 422 message goes next to the value.
-      if (err.status === 422 && !err.fieldErrors.length) {
-        const error = document.getElementById(`${value.id}-error`);
-        error.textContent = err.message;
-        error.hidden = false;
-        value.setAttribute("aria-invalid", "true");
-        announce(err.message);
-      } else announce(showFormError(form, err));
+      announce(showErrorAt(form, err, () => (err.status === 422 ? [value] : [])));
     }
   });
   mount(view, head, form);

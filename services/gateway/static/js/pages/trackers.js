@@ -1,9 +1,11 @@
 // Consumption trackers: "tell me when I pass my amount", per site or portfolio.
 
 import { ApiError, api, getOptional } from "../api.js";
-import { clearFormError, field, fmt, formError, h, mount, notice, select, showFormError } from "../dom.js";
+import { clearFormError, field, fmt, formError, h, mount, notice, select, showErrorAt, showFormError } from "../dom.js";
+import { ALL_SITES } from "../data.js";
 import { addDays, today } from "../dates.js";
 import { fuelsOf, sitesInView } from "../state.js";
+import { portfoliosInView } from "./portfolios.js";
 
 const PERIODS = [["day", "Each day"], ["week", "Each week (Monday to Sunday)"], ["month", "Each calendar month"], ["custom", "A date range of my choice"]];
 
@@ -77,17 +79,33 @@ function trackerForm(points, portfolios, announce, rerender) {
       announce(`Tracker ${body.name} created.`);
       rerender();
     } catch (err) {
-      announce(showFormError(form, err instanceof ApiError && err.notAvailable ? new Error("Trackers are not available yet.") : err));
+      if (err instanceof ApiError && err.notAvailable) return announce(showFormError(form, new Error("Trackers are not available yet.")));
+      announce(showErrorAt(form, err, fieldsNamedIn));
     }
   });
+  // The alerts API words its rule errors in plain text; these say which field each one is about
+  // (first match wins, so "site … is not gas; choose the fuel" goes to Fuel, not the site).
+  const emptyDates = () => [start, end].filter((c) => !c.value);
+  const rules = [
+    [/amount/i, () => [amount]],
+    [/tariff|money|currenc/i, () => [unit]],
+    [/only custom/i, () => [period]],
+    [/must end on or after/i, () => [end]],
+    [/start and an end date|date range|custom range/i, () => (emptyDates().length ? emptyDates() : [start, end])],
+    [/period/i, () => [period]],
+    [/fuel/i, () => [fuel]],
+    [/supply point|portfolio|site/i, () => [target]],
+  ];
+  const fieldsNamedIn = (message) => rules.find(([pattern]) => pattern.test(message))?.[1]() ?? [];
   return form;
 }
 
 export async function trackersPage(view, { announce, rerender }) {
-  const [trackers, points, portfolios] = await Promise.all([getOptional("/api/v1/trackers"), sitesInView(), getOptional("/api/v1/portfolios", null, [])]);
+  const [trackers, points, portfolios] = await Promise.all([getOptional("/api/v1/trackers"), sitesInView(), portfoliosInView()]);
   const head = h("div", { class: "page-head" }, h("h1", {}, "Consumption trackers"));
   if (trackers === null) return mount(view, head, notice("info", "Consumption trackers are not available yet."));
-  const groups = portfolios.map((p) => ({ id: p.id, name: p.name }));
+  // Trackers watch the caller's own groups (of the customer in view); "All sites" is not one.
+  const groups = portfolios.list.filter((p) => p.id !== ALL_SITES).map((p) => ({ id: p.id, name: p.name }));
   mount(view, head,
     trackers.length ? h("ul", { class: "trackers" }, trackers.map((t) => trackerItem(t, announce, rerender))) : h("p", { class: "muted" }, "You have no trackers yet."),
     trackerForm(points, groups, announce, rerender));
