@@ -36,6 +36,8 @@ def record_decision(conn: Connection, account_id: str, decision: Decision, as_of
         "threshold_kind": threshold.kind if threshold else None,
         "threshold_value": float(threshold.value) if threshold else None,
         "read_coverage": decision.read_coverage, "rate_modelled_coverage": decision.rate_modelled_coverage,
+        "weather_factor": decision.weather.factor if decision.weather else None,
+        "weather_note": decision.weather.note.value if decision.weather else None,
         "decided_at": now,
     }
     db.upsert(conn, t.high_bill_decisions, [row], keys=["account_id", "period_start"],

@@ -157,6 +157,9 @@ high_bill_decisions = Table(
     Column("read_coverage", Float, nullable=False),
     Column("rate_modelled_coverage", Float, nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
+    # Weather adjustment of the days ahead (null when nothing was projected).
+    Column("weather_factor", Float),
+    Column("weather_note", String(40)),
 )
 
 outbox = outbox_table(metadata, "alerts")

@@ -39,6 +39,21 @@ class Reason(StrEnum):
     NO_BASELINE = "no_baseline"
 
 
+class WeatherNote(StrEnum):
+    """Whether the days ahead were weather-adjusted, and if not why (recorded)."""
+
+    ADJUSTED = "adjusted"
+    NO_TEMPERATURES = "no_temperatures"
+    MISSING_TEMPERATURES = "missing_temperatures"
+    MILD_RECENT = "mild_recent"
+
+
+@dataclass(frozen=True)
+class WeatherAdjustment:
+    factor: float
+    note: WeatherNote
+
+
 @dataclass(frozen=True)
 class ProjectionConfig:
     """Tunable reference values; the defaults follow the Opower rules."""
@@ -122,6 +137,8 @@ class Decision:
     idempotency_key: str
     read_coverage: float
     rate_modelled_coverage: float
+    weather: WeatherAdjustment | None = None
+    """Set whenever the rest of the period was projected."""
 
 
 def _cycle_date(year: int, month: int, cycle_day: int) -> date:
@@ -167,30 +184,40 @@ def _heating_degree_days(temps: Sequence[float], base: float) -> float:
     return sum(max(0.0, base - t) for t in temps) / len(temps)
 
 
+def weather_adjustment(
+    recent: Sequence[date],
+    remaining: Sequence[date],
+    temperatures: Mapping[date, float] | None,
+    config: ProjectionConfig,
+) -> WeatherAdjustment:
+    """Ratio of expected to recent mean heating degree-days, clamped.
+
+    ``temperatures`` holds daily mean temperatures (observed for the recent
+    window, forecast or seasonal normal for the rest). Without a full set, or
+    when the recent window needed hardly any heating (the ratio would be
+    noise), use is projected unadjusted (factor 1) and the note says why.
+    """
+    if not temperatures:
+        return WeatherAdjustment(1.0, WeatherNote.NO_TEMPERATURES)
+    if not recent or not remaining or any(d not in temperatures for d in (*recent, *remaining)):
+        return WeatherAdjustment(1.0, WeatherNote.MISSING_TEMPERATURES)
+    base = config.base_temperature_c
+    recent_hdd = _heating_degree_days([temperatures[d] for d in recent], base)
+    if recent_hdd < config.min_recent_degree_days:
+        return WeatherAdjustment(1.0, WeatherNote.MILD_RECENT)
+    expected_hdd = _heating_degree_days([temperatures[d] for d in remaining], base)
+    low, high = config.weather_factor_bounds
+    return WeatherAdjustment(min(high, max(low, expected_hdd / recent_hdd)), WeatherNote.ADJUSTED)
+
+
 def weather_factor(
     recent: Sequence[date],
     remaining: Sequence[date],
     temperatures: Mapping[date, float] | None,
     config: ProjectionConfig,
 ) -> float:
-    """Ratio of expected to recent mean heating degree-days, clamped.
-
-    ``temperatures`` holds daily mean temperatures (observed for the recent
-    window, forecast or seasonal normal for the rest). Without a full set, or
-    when the recent window needed hardly any heating (the ratio would be
-    noise), use is projected unadjusted.
-    """
-    if not temperatures or not recent or not remaining:
-        return 1.0
-    if any(d not in temperatures for d in (*recent, *remaining)):
-        return 1.0
-    base = config.base_temperature_c
-    recent_hdd = _heating_degree_days([temperatures[d] for d in recent], base)
-    if recent_hdd < config.min_recent_degree_days:
-        return 1.0
-    expected_hdd = _heating_degree_days([temperatures[d] for d in remaining], base)
-    low, high = config.weather_factor_bounds
-    return min(high, max(low, expected_hdd / recent_hdd))
+    """The factor of :func:`weather_adjustment` alone."""
+    return weather_adjustment(recent, remaining, temperatures, config).factor
 
 
 @dataclass(frozen=True)
@@ -261,6 +288,7 @@ def evaluate_high_bill(
         usage: float | None = None,
         cost: float | None = None,
         baseline: Baseline | None = None,
+        weather: WeatherAdjustment | None = None,
     ) -> Decision:
         return Decision(
             alert=reason is Reason.ALERT,
@@ -273,6 +301,7 @@ def evaluate_high_bill(
             idempotency_key=idempotency_key(account.account_id, period),
             read_coverage=coverage,
             rate_modelled_coverage=modelled,
+            weather=weather,
         )
 
     if threshold is None:
@@ -282,9 +311,9 @@ def evaluate_high_bill(
 
     recent_days = [as_of - timedelta(days=i) for i in range(config.recent_days, 0, -1)]
     recent = _window(by_day, recent_days)
-    factor = weather_factor(recent_days, remaining, temperatures, config)
+    weather = weather_adjustment(recent_days, remaining, temperatures, config)
     # Gaps so far are projected at the recent rate; only the days ahead get the weather factor.
-    to_project = so_far.possible - so_far.reads + possible_reads(remaining) * factor
+    to_project = so_far.possible - so_far.reads + possible_reads(remaining) * weather.factor
     usage = so_far.kwh + (recent.kwh / recent.reads * to_project if recent.reads else 0.0)
     cost: float | None = None
     # A budget-billed bill is levelised, so only its usage says anything.
@@ -294,19 +323,19 @@ def evaluate_high_bill(
 
     if threshold.kind == "cost":
         if cost is None:
-            return decide(Reason.INSUFFICIENT_RATE_MODELLED, usage)
-        return decide(_verdict(cost > float(threshold.value)), usage, cost)
+            return decide(Reason.INSUFFICIENT_RATE_MODELLED, usage, weather=weather)
+        return decide(_verdict(cost > float(threshold.value)), usage, cost, weather=weather)
 
     if history_start is None or (period.start - history_start).days < config.min_history_days:
-        return decide(Reason.INSUFFICIENT_HISTORY, usage, cost)
+        return decide(Reason.INSUFFICIENT_HISTORY, usage, cost, weather=weather)
     baseline = _baseline(by_day, same_period_last_year(cycle_day, period), config)
     if baseline is None:
-        return decide(Reason.NO_BASELINE, usage, cost)
+        return decide(Reason.NO_BASELINE, usage, cost, weather=weather)
     ratio = 1 + float(threshold.value) / 100
     exceeded = usage > baseline.usage * ratio
     if threshold.kind == "combined" and cost is not None and baseline.cost is not None:
         exceeded = exceeded or cost > baseline.cost * ratio
-    return decide(_verdict(exceeded), usage, cost, baseline)
+    return decide(_verdict(exceeded), usage, cost, baseline, weather)
 
 
 def _verdict(exceeded: bool) -> Reason:

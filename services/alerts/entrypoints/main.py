@@ -14,6 +14,7 @@ from services.alerts.adapters import repository as repo
 from services.alerts.adapters import tables as t
 from services.alerts.adapters.channels import Channel, EmailChannel, WebhookChannel
 from services.alerts.adapters.clock import Clock, SystemClock
+from services.alerts.adapters.weather import CompositeTemperatures
 from services.alerts.delivery import DELIVERY_GROUP, Delivery
 from services.alerts.entrypoints.api import Context, routers
 from services.alerts.highbill import HighBillWorker, threshold_settings
@@ -24,6 +25,7 @@ from shared.config import Settings
 from shared.contracts import ACCOUNTS, GROUPS, NOTIFICATIONS, READS, SUPPLY_POINTS
 from shared.outbox import OutboxRelay, pending_count
 from shared.runtime import Service
+from shared.weather import provider_for
 
 NAME = "alerts"
 
@@ -43,7 +45,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Service:
     relay = OutboxRelay(engine, t.outbox, producer)
     kv = key_value(settings.redis_url, settings.cache_namespace(NAME))
     delivery = Delivery(engine, channels(settings), kv, SystemClock())  # retries run on real time
-    high_bill = HighBillWorker(engine, clock, threshold_settings(settings), on_recorded=relay.wake)
+    high_bill = HighBillWorker(engine, clock, threshold_settings(settings), on_recorded=relay.wake,
+                               weather=CompositeTemperatures(provider_for(settings.temperature_provider)))
     app = faust_app(NAME, settings)
 
     def on_reads(events) -> int:

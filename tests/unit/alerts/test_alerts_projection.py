@@ -16,7 +16,9 @@ from services.alerts.domain.projection import (
     evaluate_high_bill,
     idempotency_key,
     possible_reads,
+    WeatherNote,
     same_period_last_year,
+    weather_adjustment,
     weather_factor,
 )
 from services.alerts.domain.thresholds import Account, EffectiveThreshold
@@ -306,3 +308,41 @@ def test_weather_adjusts_only_the_days_ahead() -> None:
     colder = _evaluate(_year_on_year(1.0), temperatures=_temps(10.5, 5.5))
     assert plain.projected_usage == pytest.approx(1440)
     assert colder.projected_usage == pytest.approx(960 + 2 * 480)
+
+
+@pytest.mark.parametrize(
+    ("temperatures", "note"),
+    [
+        pytest.param(None, WeatherNote.NO_TEMPERATURES, id="none"),
+        pytest.param({d: t for d, t in _temps(10.5, 5.5).items() if d != REST[-1]}, WeatherNote.MISSING_TEMPERATURES,
+                     id="a-day-missing"),
+        pytest.param(_temps(15.0, 5.0), WeatherNote.MILD_RECENT, id="mild-recent"),
+        pytest.param(_temps(10.5, 5.5), WeatherNote.ADJUSTED, id="adjusted"),
+    ],
+)
+def test_weather_adjustment_says_why(temperatures: dict[date, float] | None, note: WeatherNote) -> None:
+    adjustment = weather_adjustment(RECENT, REST, temperatures, ProjectionConfig())
+    assert adjustment.note is note
+    assert (adjustment.factor == 1.0) is (note is not WeatherNote.ADJUSTED)
+
+
+def test_a_colder_rest_of_period_tips_the_projection_into_an_alert() -> None:
+    # 20% above last June so far: within the 30% default unless the days ahead need twice the heating.
+    plain = _evaluate(_year_on_year(1.2))
+    colder = _evaluate(_year_on_year(1.2), temperatures=_temps(10.5, 5.5))
+    assert plain.reason is Reason.BELOW_THRESHOLD and plain.projected_usage == pytest.approx(1.2 * 1440)
+    assert colder.reason is Reason.ALERT and colder.projected_usage == pytest.approx(1.2 * (960 + 2 * 480))
+    assert colder.projected_usage > plain.projected_usage
+    assert (colder.weather.factor, colder.weather.note) == (pytest.approx(2.0), WeatherNote.ADJUSTED)
+    assert plain.weather.note is WeatherNote.NO_TEMPERATURES
+
+
+def test_a_missing_temperature_projects_unadjusted_and_says_so() -> None:
+    gappy = {d: t for d, t in _temps(10.5, 5.5).items() if d != REST[3]}
+    decision = _evaluate(_year_on_year(1.2), temperatures=gappy)
+    assert decision.reason is Reason.BELOW_THRESHOLD and decision.projected_usage == pytest.approx(1.2 * 1440)
+    assert (decision.weather.factor, decision.weather.note) == (1.0, WeatherNote.MISSING_TEMPERATURES)
+
+
+def test_no_projection_no_weather_record() -> None:
+    assert _evaluate(_days(date(2024, 6, 1), AS_OF, 1.0, reads=20)).weather is None  # insufficient reads
