@@ -79,7 +79,7 @@ NOTIFICATIONS = Topic(
 AQ_RESULTS = Topic(
     "aq.results.v1", AqResult, "mprn",
     "Outcome of a Rolling AQ calculation or correction for a gas supply meter point.",
-    producers=("aq",), consumers=("portfolio",),
+    producers=("aq",), consumers=(),
 )
 
 AQ_NOTIFICATIONS = Topic(
