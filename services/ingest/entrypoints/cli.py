@@ -2,13 +2,13 @@
 progress bar and a summary table."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Optional
 
-import httpx
 import typer
 from rich.console import Console
+
+from shared.cli import Email, GatewayUrl, Password, detail, gateway_client
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
@@ -34,9 +34,9 @@ def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_files(
         files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV, XLSX or JSON files.")],
-        url: Annotated[str, typer.Option(envvar="METERSTREAM_URL", help="Gateway address.")] = "http://127.0.0.1:8000",
-        email: Annotated[str, typer.Option(envvar="METERSTREAM_EMAIL", help="An operations user.")] = "ops@meterstream.local",
-        password: Annotated[Optional[str], typer.Option(envvar="METERSTREAM_PASSWORD", help="Its password (prompted if unset).")] = None,
+        url: GatewayUrl = "http://127.0.0.1:8000",
+        email: Email = "ops@meterstream.local",
+        password: Password = None,
         profile: Annotated[Optional[str], typer.Option(help="Feed profile pinning the supplier's format.")] = None,
     ) -> None:
         """Upload meter data files to ingest and show what happened to every row.
@@ -44,13 +44,7 @@ def register(app: typer.Typer) -> None:
         Rejected rows are listed by `GET /api/v1/ingest/batches/{id}/rejections` (the table shows the batch ids).
         """
         console = Console()
-        password = password or os.environ.get("METERSTREAM_PASSWORD") or typer.prompt("password", hide_input=True)
-        client = httpx.Client(base_url=url, timeout=600)
-        token = client.post("/api/v1/auth/token", data={"username": email, "password": password})
-        if token.status_code != 200:
-            console.print(f"[red]login failed: {token.json().get('detail', token.text)}")
-            raise typer.Exit(1)
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        client = gateway_client(url, email, password, console)
 
         table = Table(title="ingest summary")
         for col in ("file", "batch", "format", *COUNTS):
@@ -68,7 +62,7 @@ def register(app: typer.Typer) -> None:
                     reader.close()
                 if r.status_code >= 400:
                     failed += 1
-                    table.add_row(path.name, "-", f"[red]{r.status_code}: {r.json().get('detail', r.text)}", *[""] * len(COUNTS))
+                    table.add_row(path.name, "-", f"[red]{r.status_code}: {detail(r)}", *[""] * len(COUNTS))
                     continue
                 batch = r.json()
                 table.add_row(path.name, batch["batch_id"], batch["detected_format"] or "",

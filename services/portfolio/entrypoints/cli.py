@@ -2,23 +2,16 @@
 API and show what it changed and which rows it refused."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.console import Console
+
+from shared.cli import Email, GatewayUrl, Password, detail, gateway_client
 from rich.table import Table
 
 KINDS = ("customers", "accounts", "sites", "supply_points", "contacts", "users", "user_accounts")
-
-
-def _detail(r: httpx.Response) -> str:
-    try:
-        return str(r.json().get("detail", r.text))
-    except ValueError:
-        return r.text
 
 
 def _summary(result: dict) -> Table:
@@ -59,9 +52,9 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
                                              help="A CRM export: one CSV with a record_type column, or a ZIP of per-type CSVs.")],
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report without writing anything.")] = False,
-        url: Annotated[str, typer.Option(envvar="METERSTREAM_URL", help="Gateway address.")] = "http://127.0.0.1:8000",
-        email: Annotated[str, typer.Option(envvar="METERSTREAM_EMAIL", help="An operations user.")] = "ops@meterstream.local",
-        password: Annotated[str | None, typer.Option(envvar="METERSTREAM_PASSWORD", help="Its password (prompted if unset).")] = None,
+        url: GatewayUrl = "http://127.0.0.1:8000",
+        email: Email = "ops@meterstream.local",
+        password: Password = None,
     ) -> None:
         """Import customers, accounts, sites, supply points, contacts, users and brokers from a CRM export.
 
@@ -69,19 +62,13 @@ def register(app: typer.Typer) -> None:
         The columns are described in services/portfolio/domain/crm.py.
         """
         console = Console()
-        password = password or os.environ.get("METERSTREAM_PASSWORD") or typer.prompt("password", hide_input=True)
-        client = httpx.Client(base_url=url, timeout=600)
-        token = client.post("/api/v1/auth/token", data={"username": email, "password": password})
-        if token.status_code != 200:
-            console.print(f"[red]login failed: {_detail(token)}")
-            raise typer.Exit(1)
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        client = gateway_client(url, email, password, console)
 
         with console.status(f"{'checking' if dry_run else 'importing'} {file.name}..."), file.open("rb") as f:
             r = client.post("/api/v1/admin/imports/crm", files={"file": (file.name, f)},
                             data={"dry_run": "true" if dry_run else "false"})
         if r.status_code >= 400:
-            console.print(f"[red]{file.name}: {r.status_code}: {_detail(r)}")
+            console.print(f"[red]{file.name}: {r.status_code}: {detail(r)}")
             raise typer.Exit(1)
         result = r.json()
         console.print(_summary(result))
