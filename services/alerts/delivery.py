@@ -3,15 +3,17 @@
 The consumer (group ``meterstream-alerts-delivery``) only makes each
 notification durable with one pending record per channel, then commits; a
 sender works off pending records. A record leaves ``pending`` once (sent,
-skipped or failed), so a redelivered notification never resends. The fast
-path guards against two workers sending the same record at once: a lease per
-(notification, channel, attempt) in Redis, or in process without Redis.
+skipped or failed), so a redelivered notification never resends. Two workers
+never send the same record at once: each attempt is claimed in the database
+(compare-and-set), with a Redis (or in-process) lease in front of it so most
+losers do not even reach the database.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -73,6 +75,10 @@ class Delivery:
         with self._engine.begin() as conn:
             fn(conn, *args)
 
+    def _claim(self, d: notes.PendingDelivery) -> bool:
+        with self._engine.begin() as conn:
+            return notes.claim(conn, d, self._clock.now(), timedelta(seconds=self._lease))
+
     def _prefs(self, user_id: str) -> notes.Preferences:
         with self._engine.begin() as conn:
             return notes.preferences(conn, user_id, self._clock.now())
@@ -81,6 +87,8 @@ class Delivery:
         n = d.notification
         if not await self._kv.claim(f"alerts:lease:{n.notification_id}:{d.channel}:{d.attempts}", self._lease):
             return  # another worker holds this attempt
+        if not await asyncio.to_thread(self._claim, d):
+            return  # another instance holds it (its cache is not ours)
         async with self._slots:
             prefs = await asyncio.to_thread(self._prefs, n.recipient)
             now = self._clock.now()

@@ -159,3 +159,38 @@ async def test_unsubscribed_user_gets_no_email(settings, servers):
     with engine.connect() as conn:
         assert notes.delivery_counts(conn) == {"deliveries_email_skipped": 1, "deliveries_inbox_sent": 1}
     engine.dispose()
+
+
+async def test_two_instances_deliver_each_notification_once(settings, servers):
+    """Two alerts instances (separate engines and caches, one database) handling
+    the same notifications at the same time - as after a rebalance - send each
+    email exactly once."""
+    smtp, smtp_port, _ = servers
+    url = settings.database_url_for("alerts")
+    db.upgrade("alerts", url)
+    with db.make_engine(url).begin() as conn:
+        notes.set_preferences(conn, ALEX.user_id, ["inbox", "email"], None, False, datetime.now(timezone.utc))
+    instances = []
+    for i in range(2):
+        engine = db.make_engine(url)
+        kv = key_value(settings.redis_url, f"two-{settings.internal_key[-8:]}")
+        instances.append((engine, kv, Delivery(engine, {"email": EmailChannel("127.0.0.1", smtp_port, "alerts@test")},
+                                                kv, SystemClock(), backoff_seconds=0.2)))
+    batch = [Envelope(NOTIFICATIONS, 0, i, notification(100 + i, ["inbox", "email"])) for i in range(20)]
+    stop = asyncio.Event()
+    senders = [asyncio.create_task(d.run_sender(stop, poll_seconds=0.05)) for _, _, d in instances]
+    try:
+        await asyncio.gather(*(d.handle(batch) for _, _, d in instances))
+        for _ in range(200):
+            if len(smtp.messages) >= 20:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # time for any duplicate to show up
+    finally:
+        stop.set()
+        await asyncio.gather(*senders)
+        for engine, kv, _ in instances:
+            await kv.close()
+            engine.dispose()
+    subjects = sorted(message_from_bytes(m.content, policy=default)["Subject"] for m in smtp.messages)
+    assert subjects == sorted(f"Tracker {100 + i} exceeded" for i in range(20))

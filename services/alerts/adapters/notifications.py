@@ -156,6 +156,15 @@ def _where(d: PendingDelivery):
                 t.deliveries.c.status == "pending")
 
 
+def claim(conn: Connection, d: PendingDelivery, now: datetime, lease: timedelta) -> bool:
+    """Take this attempt for ``lease`` (compare-and-set on the record, atomic in
+    SQLite and PostgreSQL): of several instances only one gets True, whatever
+    cache they have. A worker that dies holding it is replaced once it expires."""
+    claimed = conn.execute(update(t.deliveries).where(_where(d), t.deliveries.c.next_attempt_at <= now)
+                           .values(next_attempt_at=now + lease))
+    return claimed.rowcount == 1
+
+
 def settle(conn: Connection, d: PendingDelivery, status: str, now: datetime, error: str | None = None) -> None:
     conn.execute(update(t.deliveries).where(_where(d)).values(
         status=status, attempts=d.attempts + 1, delivered_at=now if status == "sent" else None,
