@@ -171,7 +171,7 @@ async def test_two_instances_deliver_each_notification_once(settings, servers):
     with db.make_engine(url).begin() as conn:
         notes.set_preferences(conn, ALEX.user_id, ["inbox", "email"], None, False, datetime.now(timezone.utc))
     instances = []
-    for i in range(2):
+    for _ in range(2):
         engine = db.make_engine(url)
         kv = key_value(settings.redis_url, f"two-{settings.internal_key[-8:]}")
         instances.append((engine, kv, Delivery(engine, {"email": EmailChannel("127.0.0.1", smtp_port, "alerts@test")},
