@@ -44,7 +44,7 @@ def enqueue(conn, table: Table, topic: Topic, events: Sequence[BaseModel]) -> No
 def enqueue_encoded(conn, table: Table, topic: Topic, records: Sequence[tuple[str, bytes]]) -> None:
     """Add already-encoded (key, JSON payload) events to the outbox inside the
     caller's transaction; for hot paths that serialise without building models
-    (the payloads must still be valid instances of ``topic.event``)."""
+    (the payloads must still be valid instances of ``topic.model``)."""
     if records:
         now = datetime.now(timezone.utc)
         db.bulk_insert(conn, table, ("topic", "key", "payload", "created_at"),
