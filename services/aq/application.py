@@ -215,7 +215,8 @@ def _step_through(conn: Connection, record: repo.PointRecord, through: date, ref
             if advance.gap is not None:
                 log.info("%s: HH gas day %s missing; HH index restarts at %s", record.mprn, advance.gap,
                          advance.chain.anchor)
-                record.state = replace(record.state, reads=tuple(r for r in record.state.reads if r.unit != HH_UNIT))
+                record.state = replace(record.state, reads=tuple(r for r in record.state.reads if r.unit != HH_UNIT),
+                                       consumption_gap=advance.gap)
             todays += advance.reads
         record.state, outputs = step(record.state, day, reference, todays, (), rules)
         out.extend(records_of(outputs))

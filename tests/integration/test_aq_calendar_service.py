@@ -131,6 +131,10 @@ def test_a_full_gas_year_through_the_service_layer(aq):
     d_calc = [r for r in d if r["kind"] == "calculated"]
     assert d_calc and d_calc[-1]["aq_kwh"] == pytest.approx(410 * 365, rel=0.15)
     assert d_calc[0]["read_start"] > date(2024, 2, 20)  # never across the gap
+    # Until 9 months have built up after the gap, it is reported as the reason, the AQ kept.
+    d_failed = [r for r in d if r["kind"] == "failed"]
+    assert d_failed and {r["reason_code"] for r in d_failed} == {"consumption_gap"}
+    assert all(r["aq_kwh"] == 150_000 for r in d_failed) and d_failed[-1]["business_date"] < d_calc[0]["business_date"]
 
     # The March file: T04 for the LI point's new AQ, TRF for the RQ one; nothing for the point whose
     # calculation failed (its formula-year AQ was already corrected in February).

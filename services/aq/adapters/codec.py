@@ -11,7 +11,8 @@ from services.aq.domain.calculation import FailureReason
 from services.aq.domain.calendar import Confirmation, PendingAq, PendingFailure, Read, SupplyMeterPoint
 from services.aq.domain.hh import HhChain
 
-_DATES = ("registered_on", "reconnected_on", "backstop_date", "confirmed_on")
+#: Date fields; read with ``.get`` because states stored before a field was added lack its key.
+_DATES = ("registered_on", "reconnected_on", "backstop_date", "confirmed_on", "consumption_gap")
 
 
 def _plain(value: Any) -> Any:
@@ -47,7 +48,7 @@ def decode_point(text: str) -> SupplyMeterPoint:
         **{k: v for k, v in d.items() if k not in (
             "confirmation", *_DATES, "reads", "pending_aq", "pending_failure", "pending_correction", "winter_failure")},
         confirmation=Confirmation(d["confirmation"]),
-        **{k: _day(d[k]) for k in _DATES},
+        **{k: _day(d.get(k)) for k in _DATES},
         reads=tuple(Read(date.fromisoformat(r["read_date"]), r["index"], r["unit"]) for r in d["reads"]),
         pending_aq=_pending_aq(d["pending_aq"]),
         pending_failure=None if failure is None else PendingFailure(

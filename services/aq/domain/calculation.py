@@ -12,7 +12,8 @@ reduces to ``E x 365 / sum(ALP_d)``.
 
 Failures never produce an AQ: the previous AQ is kept and the reason is
 reported. When several rules fail, the first in :class:`FailureReason` order
-is reported, identically in the scalar and the vectorised path.
+is reported, identically in the scalar and the vectorised path (which has no
+consumption gaps: it takes read periods as given).
 """
 from __future__ import annotations
 
@@ -31,7 +32,12 @@ NO_DAY = -(2**30)
 
 
 class FailureReason(StrEnum):
-    """Why an AQ did not calculate, in reporting priority order."""
+    """Why an AQ did not calculate, in reporting priority order.
+
+    ``CONSUMPTION_GAP`` is appended rather than placed by priority so the
+    vectorised run's integer codes stay stable; it only ever stands in for
+    ``PERIOD_TOO_SHORT`` (see :func:`eligibility_failure`).
+    """
 
     ISOLATED = "isolated"
     NEW_POINT = "new_point"
@@ -43,6 +49,7 @@ class FailureReason(StrEnum):
     NEGATIVE_CONSUMPTION = "negative_consumption"
     MISSING_REFERENCE_DATA = "missing_reference_data"
     NON_POSITIVE_PROFILE = "non_positive_profile"
+    CONSUMPTION_GAP = "consumption_gap"
 
 
 #: Integer codes used by the vectorised run: 0 = calculated, i + 1 = ``REASONS[i]``.
@@ -127,6 +134,8 @@ class PointFacts:
     backstop_date: Optional[date] = None
     #: The latest reconnection on or before the end read, if any.
     reconnected_on: Optional[date] = None
+    #: The latest day of missing consumption data that voided the reads before it (an HH chain restart).
+    consumption_gap: Optional[date] = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,13 @@ class AqOutcome:
 def eligibility_failure(
     point: PointFacts, period: ReadPeriod, as_of: date, rules: AqRules = DEFAULT_RULES
 ) -> Optional[FailureReason]:
-    """The first rule (in priority order) that stops a calculation before any arithmetic."""
+    """The first rule (in priority order) that stops a calculation before any arithmetic.
+
+    A period that is too short only because a consumption gap voided the reads
+    before its start fails as ``CONSUMPTION_GAP``: the gap lies before the start
+    read and within the longest period before the end read, so every period
+    long enough to calculate would span the missing energy.
+    """
     if point.isolated:
         return FailureReason.ISOLATED
     if add_months(point.registered_on, rules.new_point_months) > as_of:
@@ -165,6 +180,9 @@ def eligibility_failure(
     if point.backstop_date is not None and period.start < point.backstop_date:
         return FailureReason.READ_BEFORE_BACKSTOP
     if add_months(period.start, rules.min_period_months) > period.end:
+        gap = point.consumption_gap
+        if gap is not None and add_months(period.end, -rules.max_period_months) <= gap < period.start:
+            return FailureReason.CONSUMPTION_GAP
         return FailureReason.PERIOD_TOO_SHORT
     if add_months(period.start, rules.max_period_months) < period.end:
         return FailureReason.PERIOD_TOO_LONG

@@ -154,6 +154,8 @@ class SupplyMeterPoint:
     confirmed_on: Optional[date] = None
     winter_consumption_kwh: Optional[float] = None
     reads: tuple[Read, ...] = ()
+    #: The latest missing HH gas day that restarted the HH index: the reads before it were dropped.
+    consumption_gap: Optional[date] = None
     read_since_close_out: bool = False
     pending_aq: Optional[PendingAq] = None
     pending_failure: Optional[PendingFailure] = None
@@ -176,6 +178,7 @@ class SupplyMeterPoint:
             isolated=self.isolated,
             backstop_date=self.backstop_date,
             reconnected_on=self.reconnected_on,
+            consumption_gap=self.consumption_gap,
         )
 
 

@@ -5,7 +5,8 @@ synthetic cumulative kWh index instead: the running total of its complete gas
 days from the start of an unbroken chain. A day with missing half-hours is a
 gap that is never filled; once a gap is older than the grace period for late
 data, the chain restarts after it and the index reads before it are dropped,
-so no read period ever spans missing energy.
+so no read period ever spans missing energy. The gap is kept on the point so a
+period too short because of it fails as a consumption gap.
 """
 from __future__ import annotations
 

@@ -121,6 +121,14 @@ def _point(**changes) -> PointFacts:
         (_point(reconnected_on=date(2023, 6, 16)), GOOD, FailureReason.RECONNECTION_IN_PERIOD),
         (_point(reconnected_on=END), GOOD, FailureReason.RECONNECTION_IN_PERIOD),
         (_point(reconnected_on=END + timedelta(days=1)), GOOD, None),
+        # A gap that voided the reads before the start read: any long-enough period would span it.
+        (_point(consumption_gap=date(2023, 12, 1)), ReadPeriod(date(2023, 12, 2), END, 1.0),
+         FailureReason.CONSUMPTION_GAP),
+        (_point(consumption_gap=date(2023, 12, 2)), ReadPeriod(date(2023, 12, 2), END, 1.0),
+         FailureReason.PERIOD_TOO_SHORT),  # not before the start read: the gap did not shorten it
+        (_point(consumption_gap=date(2021, 6, 14)), ReadPeriod(date(2023, 12, 2), END, 1.0),
+         FailureReason.PERIOD_TOO_SHORT),  # older than the longest period: not why it is short
+        (_point(consumption_gap=date(2023, 6, 1)), GOOD, None),  # long enough after the gap: calculates
         (POINT, ReadPeriod(GOOD.start, END, -1.0), FailureReason.NEGATIVE_CONSUMPTION),
         (POINT, ReadPeriod(GOOD.start, END, 0.0), None),
         (POINT, ReadPeriod(None, END, 1.0), FailureReason.MISSING_READ),
@@ -254,7 +262,8 @@ def test_monthly_run_equals_scalar_calculation(synthetic, as_of: date, with_gap:
         else:
             assert result.soq[i] == pytest.approx(outcome.soq_kwh, rel=1e-9)
         seen.add(outcome.reason)
-    expected = set(FailureReason) - {FailureReason.NON_POSITIVE_PROFILE} | {None}
+    # The arrays carry read periods as given, so no consumption gap.
+    expected = set(FailureReason) - {FailureReason.NON_POSITIVE_PROFILE, FailureReason.CONSUMPTION_GAP} | {None}
     if not with_gap:
         expected -= {FailureReason.MISSING_REFERENCE_DATA}
     assert expected <= seen

@@ -130,6 +130,19 @@ def test_failure_keeps_previous_aq_and_is_notified_at_m5(synthetic) -> None:
     assert point.aq_kwh == 400_000.0
 
 
+@pytest.mark.parametrize(("gap", "expected"), [(date(2023, 3, 14), FailureReason.CONSUMPTION_GAP),
+                                               (None, FailureReason.PERIOD_TOO_SHORT)])
+def test_an_hh_gap_that_restarted_the_index_fails_as_a_consumption_gap(synthetic, gap, expected) -> None:
+    """The HH index restarted after the gap, so its 7 months are all there is: the operator is told why."""
+    hh = (Read(date(2023, 3, 15), 0.0, "kWh"), Read(date(2023, 10, 10), 230_000.0, "kWh"))
+    point = _point(reads=hh, consumption_gap=gap, read_since_close_out=True)
+    point, outputs = _run(point, synthetic, date(2023, 10, 1), date(2023, 11, 2), reads=False)
+    (notice,) = [o for o in outputs if isinstance(o, AqFailureNotice)]
+    assert (notice.issued_on, notice.reason, notice.previous_aq_kwh) == (date(2023, 10, 27), expected, 400_000.0)
+    assert (notice.read_start, notice.read_end) == (date(2023, 3, 15), date(2023, 10, 10))
+    assert not [o for o in outputs if isinstance(o, AqCalculated)] and point.aq_kwh == 400_000.0
+
+
 @pytest.mark.parametrize(
     ("changes", "correction", "day", "expected"),
     [

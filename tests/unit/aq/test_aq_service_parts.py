@@ -1,6 +1,8 @@
 """The aq service's pure helpers: the HH index chain, the state codec, output records, reference overlay."""
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -58,8 +60,12 @@ def test_point_state_survives_the_codec(synthetic):
         pending_aq=PendingAq(110_000, date(2024, 3, 1), D0, date(2024, 2, 1)),
         pending_failure=PendingFailure(FailureReason.NEW_POINT, 100_000.5, None, D0),
         pending_correction=PendingAq(120_000, date(2024, 4, 1)), winter_failure=FailureReason.ISOLATED,
+        consumption_gap=date(2024, 1, 20),
     )
     assert decode_point(encode_point(point)) == point
+    stored_before_gaps = json.loads(encode_point(point))
+    del stored_before_gaps["consumption_gap"]
+    assert decode_point(json.dumps(stored_before_gaps)) == replace(point, consumption_gap=None)
     chain = HhChain(D0, date(2024, 2, 1), 12.5)
     assert decode_chain(encode_chain(chain)) == chain and decode_chain(None) == HhChain()
 
