@@ -58,13 +58,10 @@ def up(
 
     settings = _settings(run_dir, **({"gateway_port": port} if port else {}))
     stack = Stack(settings, embedded_broker="KAFKA_BOOTSTRAP_SERVERS" not in os.environ)
-    stopping = False
-
-    def _stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
+    # Ctrl-C and SIGTERM both stop everything, also when started in the background
+    # (where a shell leaves SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with console.status("starting broker, migrating databases, creating topics..."):
             stack.start()
@@ -77,7 +74,7 @@ def up(
 
             run_demo(stack.settings, stack.gateway_url, months=months, console=console)
         console.print("Ctrl-C to stop.")
-        while not stopping:
+        while True:
             for name, proc in list(stack.procs.items()):
                 if proc.poll() is not None:
                     console.print(f"[yellow]{name} exited with {proc.returncode}; restarting (see {stack.logs / (name + '.log')})")
@@ -89,6 +86,8 @@ def up(
         console.print(f"[red]{exc}")
         raise typer.Exit(1) from None
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         with console.status("stopping..."):
             stack.stop()
         console.print("stopped.")
