@@ -97,24 +97,6 @@ class DayUsage:
     cost: float = 0.0
     rate_modelled_reads: int = 0
 
-    @classmethod
-    def from_half_hours(
-        cls,
-        day: date,
-        kwh: Sequence[float | None],
-        prices: Sequence[float | None] | None = None,
-    ) -> "DayUsage":
-        """Summarise one meter-day; a read is rate-modelled when it has a price."""
-        present = [(i, v) for i, v in enumerate(kwh) if v is not None]
-        priced = [(v, prices[i]) for i, v in present if prices is not None and prices[i] is not None]
-        return cls(
-            day=day,
-            kwh=sum(v for _, v in present),
-            reads=len(present),
-            cost=sum(v * p for v, p in priced),
-            rate_modelled_reads=len(priced),
-        )
-
 
 @dataclass(frozen=True)
 class Baseline:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from shared.hh import local_midnight_utc, settlement_date_of
+from shared.hh import local_midnight_utc
 
 Scope = Literal["site", "portfolio"]
 TrackerFuel = Literal["electricity", "gas"]
@@ -142,11 +142,6 @@ def tracker_period(tracker: Tracker, on: date) -> TrackerPeriod | None:
     return TrackerPeriod(tracker.custom_start, end, f"{tracker.custom_start}/{tracker.custom_end}")
 
 
-def tracker_period_at(tracker: Tracker, instant: datetime) -> TrackerPeriod | None:
-    """The period containing a UTC instant, judged by its Europe/London day."""
-    return tracker_period(tracker, settlement_date_of(instant))
-
-
 def alert_key(tracker_id: str, period: TrackerPeriod, kind: AlertKind) -> str:
     """At most one notification per (tracker, period, kind)."""
     return f"{kind.value}:{tracker_id}:{period.label}"
@@ -225,8 +220,3 @@ def evaluate_tracker(
         if (key := alert_key(tracker.tracker_id, period, kind)) not in sent
     )
     return TrackerEvaluation(progress, alerts)
-
-
-def to_money(daily_kwh: Mapping[date, float], unit_rate: float, standing_charge: float = 0.0) -> dict[date, float]:
-    """Daily cost where the tariff is known, for trackers set in money."""
-    return {d: kwh * unit_rate + standing_charge for d, kwh in daily_kwh.items()}

@@ -139,11 +139,6 @@ def points_behind(conn: Connection, through: date, limit: int = 500) -> list[str
     ).order_by(t.meter_points.c.mprn).limit(limit)).scalars())
 
 
-def set_active(conn: Connection, mprn: str, active: bool) -> None:
-    conn.execute(update(t.meter_points).where(t.meter_points.c.mprn == mprn).values(
-        active=active, lock_version=t.meter_points.c.lock_version + 1))
-
-
 # ---------------------------------------------------------------------------- history
 
 

@@ -106,12 +106,6 @@ def test_possible_reads_follow_settlement_days(day: date, reads: int) -> None:
     assert possible_reads([day]) == reads
 
 
-def test_day_usage_from_half_hours_counts_present_and_priced_reads() -> None:
-    day = DayUsage.from_half_hours(date(2024, 6, 1), [1.0, None, 2.0, 3.0], [0.5, 0.5, None, 1.0])
-    assert day == DayUsage(date(2024, 6, 1), kwh=6.0, reads=3, cost=3.5, rate_modelled_reads=2)
-    assert DayUsage.from_half_hours(date(2024, 6, 1), [1.0, 2.0]).rate_modelled_reads == 0
-
-
 # --- data sufficiency (Opower): reads since cycle start, rate-modelled reads, history ------------
 
 

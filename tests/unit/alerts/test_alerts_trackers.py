@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from shared.hh import settlement_date_of
 from services.alerts.domain.trackers import (
     AlertKind,
     Tracker,
@@ -14,9 +15,7 @@ from services.alerts.domain.trackers import (
     TrackerPeriod,
     alert_key,
     evaluate_tracker,
-    to_money,
     tracker_period,
-    tracker_period_at,
     tracker_progress,
     validate_tracker,
 )
@@ -74,7 +73,7 @@ def test_period_boundaries_are_london_local_days() -> None:
 
 def test_utc_instant_maps_to_its_local_day() -> None:
     # 23:30 UTC on 30 June is 00:30 BST on 1 July.
-    period = tracker_period_at(MONTHLY, datetime(2024, 6, 30, 23, 30, tzinfo=timezone.utc))
+    period = tracker_period(MONTHLY, settlement_date_of(datetime(2024, 6, 30, 23, 30, tzinfo=timezone.utc)))
     assert period is not None and period.label == "2024-07"
 
 
@@ -172,7 +171,7 @@ def test_custom_tracker_outside_its_range_is_not_evaluated() -> None:
 
 def test_money_tracker_uses_tariff_costs() -> None:
     money = replace(MONTHLY, unit="money", amount=Decimal("100"))
-    daily = to_money(_daily(date(2024, 10, 1), date(2024, 10, 11), 40.0), unit_rate=0.25, standing_charge=0.5)
+    daily = {d: kwh * 0.25 + 0.5 for d, kwh in _daily(date(2024, 10, 1), date(2024, 10, 11), 40.0).items()}
     assert daily[date(2024, 10, 1)] == pytest.approx(10.5)
     evaluation = evaluate_tracker(money, date(2024, 10, 10), date(2024, 10, 11), daily)
     assert evaluation is not None
