@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup run test test-unit test-integration test-e2e bench clean
 
 $(STAMP): pyproject.toml
+	bash scripts/ensure-python-venv.sh $(PYTHON)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
