@@ -28,14 +28,15 @@ def principal(role: str, user_id: str) -> str:
     return json.dumps({"user_id": user_id, "email": f"{user_id}@example.com", "role": role})
 
 
-async def eventually(check, what: str, timeout: float = 60.0):
+async def eventually(check, what: str, timeout: float = 180.0):
+    """Generous: a loaded CI machine is slow, and a timeout here says nothing about correctness."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         result = await check()
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}; last status: {_last_status}")
         await asyncio.sleep(0.3)
 
 
@@ -135,5 +136,10 @@ async def scenario(settings) -> None:
             assert len([h for h in final["history"] if h["kind"] == "calculated"]) == 1  # redelivery changed nothing
 
 
+_last_status: dict = {}
+
+
 async def _ok(status, predicate) -> bool:
-    return predicate(await status())
+    _last_status.clear()
+    _last_status.update(await status())
+    return predicate(_last_status)
