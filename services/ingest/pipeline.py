@@ -4,11 +4,15 @@ Each chunk of a file is one database transaction that stores the accepted
 meter-day versions, the rejections and the outbox events together, so nothing
 accepted is acknowledged before it is durable, and nothing durable is left
 unpublished (the outbox relay publishes it, again after a crash).
+Chunk transactions are serialised (in this process by a lock, across processes on
+PostgreSQL by an advisory lock) because each decides versions from what is
+already stored: two uploads of the same meter-day must not both add version 2.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,15 +29,17 @@ from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, Row
 from services.ingest.domain.parsing import parse_file
 from services.ingest.domain.profiles import FeedProfile
 from services.ingest.domain.validation import (
-    AcceptedMeterDay, MeterHistory, day_p95s, folded_history, validate_meter_day, validate_register_read,
+    AcceptedMeterDay, MeterHistory, ValueStats, day_p95s, folded_history, validate_meter_day, validate_register_read,
+    value_stats_of_rows,
 )
-from services.ingest.domain.versioning import content_hashes, decide_version
+from services.ingest.domain.versioning import FIRST_VERSION, content_hashes, decide_version
 from shared.contracts import READS, REGISTER_READS, REJECTED
 from shared.contracts.events import RegisterRead, RejectedRow
 from shared.outbox import enqueue, enqueue_encoded
 
 log = logging.getLogger(__name__)
 CHUNK = 10_000  # meter-days per transaction: large enough to amortise the round trips, small enough to stream
+_CHUNK_TRANSACTIONS = threading.Lock()
 
 
 @dataclass
@@ -102,8 +108,7 @@ def ingest(
         parsed = parse_file(hasher, filename, profile, mpxn=mpxn)
         result = BatchResult(batch_id, parsed.detected.describe())
         for chunk in _chunks(parsed, CHUNK):
-            with engine.begin() as conn:
-                _store_chunk(conn, chunk, result, today, now, source_ts)
+            _write_chunk(engine, chunk, result, today, now, source_ts)
             if on_progress:
                 on_progress(len(chunk))
         result.counts.rows_read = parsed.rows_read
@@ -119,37 +124,41 @@ def ingest(
     return result
 
 
+def _write_chunk(engine: Engine, items: list, result: BatchResult, today: date, now: datetime,
+                 source_ts: datetime) -> None:
+    with _CHUNK_TRANSACTIONS, engine.begin() as conn:
+        store.lock_meter_days(conn)
+        _store_chunk(conn, items, result, today, now, source_ts)
+
+
 def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datetime, source_ts: datetime) -> None:
     counts = result.counts
     days = [i for i in items if isinstance(i, ParsedMeterDay)]
     reads = [i for i in items if isinstance(i, ParsedRegisterRead)]
     refused: list[RowRejection] = [i for i in items if isinstance(i, RowRejection)]
     points = store.supply_point_infos(conn, {d.mpxn for d in days} | {r.mpxn for r in reads})
-    stats = store.histories(conn, {d.mpxn for d in days})
+    histories = store.histories(conn, {d.mpxn for d in days})
     existing = store.existing_versions(conn, {(d.mpxn, d.settlement_date) for d in days})
-
-    accepted: list[AcceptedMeterDay] = []
-    for day in days:
-        verdict = validate_meter_day(day, points.get(day.mpxn), today, stats.get(day.mpxn))
-        if isinstance(verdict, RowRejection):
-            refused.append(verdict)
-        else:
-            accepted.append(verdict)
 
     versions: dict[tuple, tuple] = {}  # the current row per meter-day of this chunk
     audit: list[tuple] = []  # versions that are not (or no longer) current
     retire: list = []
     events: list[tuple[str, bytes]] = []
     touched: dict[str, MeterHistory] = {}
-    for verdict, (digest, blob, day_p95) in zip(accepted, _value_summaries([a.day for a in accepted])):
-        day = verdict.day
-        key = (day.mpxn, day.settlement_date)
-        decision = decide_version(existing.get(key, ()), digest, source_ts)
+    for day, (digest, blob, day_p95, values) in zip(days, _value_summaries(days)):
+        mpxn = day.mpxn
+        verdict = validate_meter_day(day, points.get(mpxn), today, histories.get(mpxn), stats=values)
+        if isinstance(verdict, RowRejection):
+            refused.append(verdict)
+            continue
+        key = (mpxn, day.settlement_date)
+        prior = existing.get(key)
+        decision = decide_version(prior, digest, source_ts) if prior else FIRST_VERSION
         if decision.kind == "unchanged":
             counts.unchanged += 1
             continue
-        existing.setdefault(key, []).append((decision.version, digest, source_ts))
-        row = (day.mpxn, day.settlement_date, decision.version, digest, source_ts, result.batch_id, day.row_number,
+        existing[key] = [*(prior or ()), (decision.version, digest, source_ts)]
+        row = (mpxn, day.settlement_date, decision.version, digest, source_ts, result.batch_id, day.row_number,
                blob, day.quality, day.source_unit, ",".join(verdict.flags), now)  # store.VERSION_COLUMNS less current
         if not decision.becomes_current:
             audit.append(row + (False,))
@@ -163,9 +172,8 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
         if decision.version > 1:
             counts.revised += 1
             retire.append(key)
-        events.append((day.mpxn, read_payload(verdict, points[day.mpxn].fuel, decision.version, digest,
-                                              result.batch_id, now)))
-        touched[day.mpxn] = folded_history(touched.get(day.mpxn, stats.get(day.mpxn)), day_p95)
+        events.append((mpxn, read_payload(verdict, points[mpxn].fuel, decision.version, digest, result.batch_id, now)))
+        touched[mpxn] = folded_history(touched.get(mpxn, histories.get(mpxn)), day_p95)
 
     register_rows, register_events = [], []
     for read in reads:
@@ -196,9 +204,10 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
                     reason_code=r.reason_code, reason=r.reason, rejected_at=now) for r in refused])
 
 
-def _value_summaries(days: list[ParsedMeterDay]) -> list[tuple[str, bytes, float]]:
-    """Each meter-day's content hash, stored values (shared.hh.encode_values) and
-    day p95, computed a float64 matrix per period count rather than a day at a time."""
+def _value_summaries(days: list[ParsedMeterDay]) -> list[tuple[str, bytes, float, ValueStats]]:
+    """Each meter-day's content hash, stored values (shared.hh.encode_values), day
+    p95 and value stats, computed a float64 matrix per period count rather than a
+    day at a time."""
     out: list = [None] * len(days)
     by_length: dict[int, list[int]] = {}
     for i, day in enumerate(days):
@@ -206,8 +215,9 @@ def _value_summaries(days: list[ParsedMeterDay]) -> list[tuple[str, bytes, float
     for indices in by_length.values():
         matrix = np.array([days[i].values for i in indices], dtype="<f8")  # None -> NaN
         digests = content_hashes(matrix, [days[i].quality for i in indices])
-        for i, digest, row, p95 in zip(indices, digests, matrix, day_p95s(matrix).tolist()):
-            out[i] = (digest, row.tobytes(), p95)
+        for i, digest, row, p95, stats in zip(indices, digests, matrix, day_p95s(matrix).tolist(),
+                                              value_stats_of_rows(matrix)):
+            out[i] = (digest, row.tobytes(), p95, stats)
     return out
 
 

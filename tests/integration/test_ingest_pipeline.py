@@ -172,3 +172,27 @@ def test_versions_hold_across_chunk_boundaries(engine, monkeypatch):
     assert len(outbox_events(engine)) == 5
     with engine.connect() as conn:
         assert store.histories(conn, [POWER.mpxn])[POWER.mpxn].days == 5
+
+
+def test_concurrent_uploads_of_the_same_meter_days_keep_versions_consistent(engine):
+    """Each upload decides versions from what is stored: overlapping uploads at the
+    same time must not both add version 2 (a primary-key clash) or lose a revision."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    days = [DAY + timedelta(days=i) for i in range(5)]
+    stamps = [datetime(2024, 5, 20, tzinfo=timezone.utc) + timedelta(hours=i) for i in range(6)]
+
+    def upload(i: int):
+        return pipeline.ingest(engine, csv_for(days, scale=1.0 + i / 10), f"r{i}.csv", source="test", today=TODAY,
+                               source_timestamp=stamps[i])
+
+    with ThreadPoolExecutor(len(stamps)) as pool:
+        results = list(pool.map(upload, range(len(stamps))))
+    assert sum(r.counts.accepted + r.counts.superseded for r in results) == len(days) * len(stamps)
+    with engine.connect() as conn:
+        rows = conn.execute(select(t.meter_days.c.settlement_date, t.meter_days.c.version, t.meter_days.c.current,
+                                   t.meter_days.c.source_timestamp)).all()
+    for day in days:
+        versions = sorted((r.version, r.current, store._aware(r.source_timestamp)) for r in rows if r.settlement_date == day)
+        assert [v for v, _, _ in versions] == list(range(1, len(stamps) + 1))
+        assert [ts for _, current, ts in versions if current] == [stamps[-1]]  # the newest source time is current

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime, timezone
+from operator import itemgetter
 
-from sqlalchemy import Connection, and_, func, select, tuple_, update
+from sqlalchemy import Connection, and_, func, select, text, tuple_, update
 
 from services.ingest.adapters import tables as t
 from services.ingest.domain.validation import MeterHistory, SupplyPointInfo
@@ -20,6 +21,13 @@ def supply_point_infos(conn: Connection, mpxns: Collection[str]) -> dict[str, Su
     c = t.supply_points.c
     rows = conn.execute(select(*(c[name] for name in _SUPPLY_POINT_COLUMNS)).where(db.any_of(conn, c.mpxn, mpxns)))
     return {r[0]: SupplyPointInfo(*r) for r in rows.all()}  # all(): one fetch, not a DB-API call per row
+
+
+def lock_meter_days(conn: Connection) -> None:
+    """Serialise version decisions across ingest processes for this transaction
+    (PostgreSQL; a SQLite database has one writer at a time anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('ingest_meter_days'))"))
 
 
 def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> dict[tuple[str, date], list[ExistingVersion]]:
@@ -62,8 +70,9 @@ VERSION_COLUMNS = ("mpxn", "settlement_date", "version", "content_hash", "source
 
 
 def insert_versions(conn: Connection, rows: list[tuple]) -> None:
-    """Rows are tuples in VERSION_COLUMNS order."""
-    db.bulk_insert(conn, t.meter_days, VERSION_COLUMNS, rows)
+    """Rows are tuples in VERSION_COLUMNS order. Inserted in key order: B-tree
+    appends are cheaper than inserts at random places."""
+    db.bulk_insert(conn, t.meter_days, VERSION_COLUMNS, sorted(rows, key=itemgetter(0, 1, 2)))
 
 
 def retire_current(conn: Connection, keys: list[tuple[str, date]]) -> None:

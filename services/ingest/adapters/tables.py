@@ -1,7 +1,7 @@
 """Ingest's own tables: batches, every meter-day version (kept for audit),
 rejections, register reads, the outbox and its supply-point read model."""
 from sqlalchemy import (
-    BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, LargeBinary, MetaData, String, Table, Text,
+    BigInteger, Boolean, Column, Date, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, Text,
 )
 
 from shared.outbox import outbox_table
@@ -43,7 +43,7 @@ meter_days = Table(
     Column("current", Boolean, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("source_timestamp", DateTime(timezone=True), nullable=False),
-    Column("batch_id", String(36), nullable=False, index=True),
+    Column("batch_id", String(36), nullable=False),
     Column("row_number", Integer),
     Column("kwh", LargeBinary, nullable=False),
     Column("quality", String(50), nullable=False),
@@ -51,7 +51,6 @@ meter_days = Table(
     Column("flags", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
-Index("ix_ingest_meter_days_current", meter_days.c.mpxn, meter_days.c.current, meter_days.c.settlement_date)
 
 # A running summary of each meter's own values, for spike detection without
 # re-reading its history on every file.

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -22,9 +23,9 @@ ONBOARDED_PROFILE_CLASSES = frozenset(f"{n:02d}" for n in range(1, 9))
 _PARSER_PROBLEM_ORDER = ("period_count", "conflicting_duplicate", "non_numeric")
 
 
-@dataclass(frozen=True)
-class SupplyPointInfo:
-    """What validation needs to know about a supply point (from the portfolio service)."""
+class SupplyPointInfo(NamedTuple):
+    """What validation needs to know about a supply point (from the portfolio service).
+    A tuple: ingest builds one per meter per chunk."""
 
     mpxn: str
     fuel: Literal["electricity", "gas"]
@@ -36,8 +37,7 @@ class SupplyPointInfo:
     opt_out_window_ends: date | None = None
 
 
-@dataclass(frozen=True)
-class MeterHistory:
+class MeterHistory(NamedTuple):
     """A small summary of a meter's own recent half-hourly values (kWh)."""
 
     days: int
@@ -64,6 +64,34 @@ class AcceptedMeterDay:
     flags: tuple[str, ...] = ()
 
 
+class ValueStats(NamedTuple):
+    """What the rules need of a day's values: how many are present, the smallest
+    and the largest (NaN when none is). Ingest computes them for a whole chunk at
+    once (:func:`value_stats_of_rows`); :func:`value_stats` does one day."""
+
+    present: int
+    minimum: float
+    maximum: float
+
+
+def value_stats(values: list[float | None]) -> ValueStats:
+    present = values if None not in values else [v for v in values if v is not None]
+    if not present:
+        return ValueStats(0, math.nan, math.nan)
+    return ValueStats(len(present), min(present), max(present))
+
+
+def value_stats_of_rows(values: np.ndarray) -> list[ValueStats]:
+    """:func:`value_stats` of each row of a float64 matrix (NaN = missing)."""
+    present = np.count_nonzero(~np.isnan(values), axis=1)
+    empty = present == 0
+    filled = values[~empty] if empty.any() else values  # nanmin warns on all-NaN rows
+    minimum = np.full(len(values), np.nan)
+    maximum = np.full(len(values), np.nan)
+    minimum[~empty], maximum[~empty] = np.nanmin(filled, axis=1), np.nanmax(filled, axis=1)
+    return list(map(ValueStats._make, zip(present.tolist(), minimum.tolist(), maximum.tolist())))
+
+
 def onboarding_decision(supply_point: SupplyPointInfo) -> tuple[bool, str]:
     """Whether the portal takes this supply point's HH data, and why (portal document rules)."""
     if supply_point.fuel == "gas":
@@ -78,6 +106,11 @@ def onboarding_decision(supply_point: SupplyPointInfo) -> tuple[bool, str]:
     return False, f"AMR power needs profile class 01-08, got {supply_point.profile_class or 'none'}"
 
 
+@lru_cache(maxsize=256)  # supply points come in a handful of kinds; ingest asks once per meter-day
+def _onboarding_of_kind(fuel: str, meter_type: str, profile_class: str | None, settlement: str) -> tuple[bool, str]:
+    return onboarding_decision(SupplyPointInfo("", fuel, meter_type, profile_class, settlement))  # type: ignore[arg-type]
+
+
 def _profile_class(value: str | None) -> str | None:
     if value is None or not value.strip().isdigit():
         return value
@@ -85,21 +118,21 @@ def _profile_class(value: str | None) -> str | None:
 
 
 def validate_meter_day(day: ParsedMeterDay, supply_point: SupplyPointInfo | None, today: date,
-                       history: MeterHistory | None = None,
-                       rules: ValidationRules = DEFAULT_RULES) -> AcceptedMeterDay | RowRejection:
-    """Accept (with flags) or reject one parsed meter-day."""
-    values = day.values
-    present = values if None not in values else [v for v in values if v is not None]
-    rejection = _reject_reason(day, supply_point, today, present)
+                       history: MeterHistory | None = None, rules: ValidationRules = DEFAULT_RULES,
+                       stats: ValueStats | None = None) -> AcceptedMeterDay | RowRejection:
+    """Accept (with flags) or reject one parsed meter-day; ``stats`` are its
+    :func:`value_stats` when the caller has them already."""
+    stats = stats or value_stats(day.values)
+    rejection = _reject_reason(day, supply_point, today, stats)
     if rejection is not None:
         code, reason = rejection
         return RowRejection(day.row_number, day.mpxn, day.settlement_date, code, reason)
     assert supply_point is not None
-    return AcceptedMeterDay(day, _flags(day, supply_point, history, rules, present))
+    return AcceptedMeterDay(day, _flags(day, supply_point, history, rules, stats))
 
 
 def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date,
-                   present: list[float]) -> tuple[str, str] | None:
+                   stats: ValueStats) -> tuple[str, str] | None:
     if sp is None:
         return "unknown_mpxn", f"MPxN {day.mpxn} is not a known supply point"
     status = _supply_point_reason(sp)
@@ -114,14 +147,14 @@ def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date,
         found = [p.detail for p in day.problems if p.code == code]
         if found:
             return code, "; ".join(found)
-    if present and min(present) < 0:
+    if stats.minimum < 0:
         negatives = [i + 1 for i, v in enumerate(day.values) if v is not None and v < 0]
         return "negative_value", f"negative consumption in period(s) {', '.join(map(str, negatives))}"
     return None
 
 
 def _supply_point_reason(sp: SupplyPointInfo) -> tuple[str, str] | None:
-    onboarded, why = onboarding_decision(sp)
+    onboarded, why = _onboarding_of_kind(sp.fuel, sp.meter_type, sp.profile_class, sp.settlement)
     if not onboarded:
         return "not_onboarded", why
     if sp.enrolment_status == "opted_out":
@@ -130,13 +163,13 @@ def _supply_point_reason(sp: SupplyPointInfo) -> tuple[str, str] | None:
 
 
 def _flags(day: ParsedMeterDay, sp: SupplyPointInfo, history: MeterHistory | None, rules: ValidationRules,
-           present: list[float]) -> tuple[str, ...]:
+           stats: ValueStats) -> tuple[str, ...]:
     flags: list[str] = []
-    if history is not None and history.days >= rules.min_history_days and present:
+    if history is not None and history.days >= rules.min_history_days and stats.present:
         limit = max(rules.spike_factor * history.p95_period_kwh, rules.spike_floor_kwh)
-        if max(present) > limit:
+        if stats.maximum > limit:
             flags.append("spike")
-    if sp.active and present and not any(present):
+    if sp.active and stats.present and stats.maximum == 0:  # negatives were rejected: all zero
         flags.append("zero_on_active")
     if "E" in day.quality:
         flags.append("estimated")

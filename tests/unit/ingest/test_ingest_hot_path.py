@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from services.ingest import pipeline
 from services.ingest.domain.model import ParsedMeterDay
 from services.ingest.domain.validation import (
-    AcceptedMeterDay, MeterHistory, day_p95s, folded_history, updated_history,
+    AcceptedMeterDay, MeterHistory, day_p95s, folded_history, updated_history, value_stats, value_stats_of_rows,
 )
 from services.ingest.domain.versioning import content_hash, content_hashes
 from shared.contracts.events import MeterDayRead
@@ -29,12 +29,18 @@ def reference_hash(vals: list[float | None], quality: str) -> str:
     return hashlib.sha256(array.tobytes() + b"|" + quality.encode("ascii", "replace")).hexdigest()
 
 
+def _nan_is_none(x):
+    return None if x != x else x
+
+
 @given(st.lists(values, min_size=1, max_size=5))
 def test_batch_hashes_and_p95_match_the_per_day_code(rows):
     matrix = np.array(rows, dtype="<f8")
     qualities = ["".join("-" if v is None else "A" for v in r) for r in rows]
     assert content_hashes(matrix, qualities) == [reference_hash(r, q) for r, q in zip(rows, qualities)]
     assert [content_hash(r, q) for r, q in zip(rows, qualities)] == [reference_hash(r, q) for r, q in zip(rows, qualities)]
+    assert [tuple(map(_nan_is_none, s)) for s in value_stats_of_rows(matrix)] == \
+        [tuple(map(_nan_is_none, value_stats(r))) for r in rows]
     history = MeterHistory(days=3, p95_period_kwh=2.0)
     for row, p95 in zip(rows, day_p95s(matrix).tolist()):
         assert folded_history(history, p95) == updated_history(history, row)
@@ -45,7 +51,7 @@ def test_summaries_group_days_of_different_lengths():
     days = [ParsedMeterDay(1, "2000000000001", date(2019, 10, 27), [0.5] * 49 + [None], "A" * 49 + "-"),
             ParsedMeterDay(2, "2000000000002", date(2019, 11, 13), [0.25] * 48, "E" * 48)]
     summaries = pipeline._value_summaries(days)
-    for day, (digest, blob, p95) in zip(days, summaries):
+    for day, (digest, blob, p95, _) in zip(days, summaries):
         assert digest == reference_hash(day.values, day.quality)
         assert blob == encode_values(day.values)
         assert folded_history(None, p95) == updated_history(None, day.values)

@@ -1,7 +1,6 @@
 """Validation and onboarding rules, table-driven at their boundaries."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -45,8 +44,8 @@ def test_onboarding_decision(fuel, meter, pc, settlement, onboarded, reason):
 
 @pytest.mark.parametrize(("change", "code"), [
     ({"sp": None}, "unknown_mpxn"),
-    ({"sp": replace(SMART_POWER, settlement="hh", profile_class="00")}, "not_onboarded"),
-    ({"sp": replace(SMART_POWER, enrolment_status="opted_out")}, "opted_out"),
+    ({"sp": SMART_POWER._replace(settlement="hh", profile_class="00")}, "not_onboarded"),
+    ({"sp": SMART_POWER._replace(enrolment_status="opted_out")}, "opted_out"),
     ({"day": meter_day(day=date(2019, 11, 15))}, "future_date"),
     ({"day": meter_day(values=[0.5] * 47)}, "period_count"),
     ({"day": meter_day(values=[0.5] * 50)}, "period_count"),
@@ -65,7 +64,7 @@ def test_rejections(change, code):
 
 
 def test_first_failing_rule_wins_and_reasons_are_readable():
-    out = validate_meter_day(meter_day(values=[-1.0] * 47), replace(SMART_POWER, settlement="hh"), TODAY)
+    out = validate_meter_day(meter_day(values=[-1.0] * 47), SMART_POWER._replace(settlement="hh"), TODAY)
     assert (out.reason_code, out.reason) == ("not_onboarded", "import/export sites not supported yet")
     out = validate_meter_day(meter_day(values=[-1.0] + [0.5] * 47), SMART_POWER, TODAY)
     assert out.reason == "negative consumption in period(s) 1"
@@ -78,7 +77,7 @@ def test_future_date_boundary(day, accepted):
 
 
 def test_opt_out_window_still_open_is_accepted_and_held_downstream():
-    sp = replace(SMART_POWER, enrolment_status="pending_opt_out", opt_out_window_ends=date(2019, 11, 20))
+    sp = SMART_POWER._replace(enrolment_status="pending_opt_out", opt_out_window_ends=date(2019, 11, 20))
     assert isinstance(validate_meter_day(meter_day(), sp, TODAY), AcceptedMeterDay)
 
 
@@ -101,7 +100,7 @@ def test_flags_keep_the_data(values, history, flags):
 
 
 def test_zero_on_inactive_meter_is_not_flagged_and_estimates_are():
-    out = validate_meter_day(meter_day(values=[0.0] * 48), replace(SMART_POWER, active=False), TODAY)
+    out = validate_meter_day(meter_day(values=[0.0] * 48), SMART_POWER._replace(active=False), TODAY)
     assert out.flags == ()
     out = validate_meter_day(meter_day(quality="E" + "A" * 47), SMART_POWER, TODAY)
     assert out.flags == ("estimated",)
