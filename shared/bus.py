@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from pydantic import BaseModel, ValidationError
@@ -100,13 +102,34 @@ class EventProducer:
             await asyncio.gather(*futures)
             EVENTS_PRODUCED.labels(self._service, topic.name).inc(len(futures))
 
-    async def send_raw(self, records: Sequence[tuple[str, bytes, bytes]]) -> None:
-        """Publish already-encoded (topic name, key, value) records, e.g. from an outbox."""
-        futures = [await self._producer.send(name, value=value, key=key) for name, key, value in records]
-        if futures:
-            await asyncio.gather(*futures)
-            for name, _, _ in records:
-                EVENTS_PRODUCED.labels(self._service, name).inc()
+    async def send_raw(self, records: Sequence[tuple[str, bytes, bytes]]) -> Counter[str]:
+        """Publish already-encoded (topic name, key, value) records, e.g. from an
+        outbox, in order; returns how many went to each topic.
+
+        Uses aiokafka's batch API: a ``send()`` per record costs several times the
+        CPU (a future and an accumulator pass each), which for an outbox relay is
+        most of its work. Partitions are chosen by the producer's own partitioner,
+        so a key lands where ``send()`` would put it, and its records keep their order."""
+        producer = self._producer
+        partitions = {name: sorted(await producer.partitions_for(name)) for name in {r[0] for r in records}}
+        open_batches: dict[tuple[str, int], BatchBuilder] = {}
+        futures = []
+        for name, key, value in records:
+            partition = producer._partitioner(key, partitions[name], partitions[name])  # noqa: SLF001 - the configured one
+            batch = open_batches.get((name, partition))
+            if batch is None or batch.append(key=key, value=value, timestamp=None) is None:
+                if batch is not None:  # full: send it and start the next
+                    futures.append(await producer.send_batch(batch, name, partition=partition))
+                batch = open_batches[name, partition] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"a {len(value)}-byte record for {name} does not fit in a batch")
+        for (name, partition), batch in open_batches.items():
+            futures.append(await producer.send_batch(batch, name, partition=partition))
+        await asyncio.gather(*futures)
+        sent = Counter(name for name, _, _ in records)
+        for name, count in sent.items():
+            EVENTS_PRODUCED.labels(self._service, name).inc(count)
+        return sent
 
     async def send(self, topic: Topic, event: BaseModel) -> None:
         await self.send_many(topic, [event])

@@ -8,7 +8,13 @@ publishes it twice, which consumers absorb because they are idempotent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
+import multiprocessing
+import os
+import signal
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -19,7 +25,10 @@ from sqlalchemy import (
 
 from shared import db
 from shared.bus import EventProducer, encode
+from shared.config import Settings
 from shared.contracts import Topic
+from shared.logging import configure_logging
+from shared.metrics import EVENTS_PRODUCED
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +69,13 @@ class OutboxRelay:
     """Publishes outbox rows in id order (so one key's events stay in order),
     then deletes them. ``wake()`` after a commit avoids waiting for the poll."""
 
-    def __init__(self, engine: Engine, table: Table, producer: EventProducer, batch_size: int = 2000):
+    def __init__(self, engine: Engine, table: Table, producer: EventProducer, batch_size: int = 2000,
+                 idle_poll: float = 1.0):
         self._engine, self._table, self._producer, self._batch = engine, table, producer, batch_size
+        self._idle_poll = idle_poll
         self._wakeup = asyncio.Event()
         self.published = 0
+        self.published_by_topic: Counter[str] = Counter()
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -87,11 +99,96 @@ class OutboxRelay:
             rows = await asyncio.to_thread(self._fetch)
             if not rows:
                 self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), 1.0)
-                except asyncio.TimeoutError:
-                    pass
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
                 continue
-            await self._producer.send_raw([(r.topic, r.key.encode(), r.payload) for r in rows])
+            self.published_by_topic.update(await self._producer.send_raw([(r.topic, r.key.encode(), r.payload)
+                                                                          for r in rows]))
             await asyncio.to_thread(self._delete, [r.id for r in rows])
             self.published += len(rows)
+
+
+class ProcessRelay:
+    """An :class:`OutboxRelay` in a child process, for a service that fills its
+    outbox in bulk (ingest): producing is CPU work in the Kafka client, and in the
+    service's own process it would take turns on one core (the GIL) with the
+    parsing that fills the outbox. Used by the runtime like an OutboxRelay.
+
+    The child publishes exactly as the in-process relay would (it is one), and
+    leaves when its parent does, even when the parent was killed."""
+
+    def __init__(self, settings: Settings, service: str, table: str, batch_size: int = 5000):
+        self._settings, self._service, self._table, self._batch = settings, service, table, batch_size
+        self._ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited event loop or threads
+        self._wakeup = self._ctx.Event()
+        self._reports = self._ctx.SimpleQueue()  # {topic: events published} from the child
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def _drain(self) -> None:
+        while not self._reports.empty():
+            for topic, count in self._reports.get().items():
+                EVENTS_PRODUCED.labels(self._service, topic).inc(count)
+                self.published += count
+
+    async def run(self, stop: asyncio.Event) -> None:
+        child = self._ctx.Process(
+            target=_relay_process_main, name=f"{self._service}-outbox-relay", daemon=True,
+            args=(self._settings.model_dump(), self._service, self._table, self._batch, self._wakeup, self._reports,
+                  os.getpid()))
+        child.start()
+        try:
+            while not stop.is_set() and child.is_alive():
+                self._drain()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.05)
+        finally:
+            child.terminate()  # SIGTERM: the child finishes the batch in hand
+            await asyncio.to_thread(child.join, 15)
+            if child.is_alive():
+                child.kill()
+                await asyncio.to_thread(child.join)
+            self._drain()
+        if not stop.is_set():  # the supervisor restarts it
+            raise RuntimeError(f"the outbox relay process exited with {child.exitcode}")
+
+
+def _relay_process_main(settings: dict, service: str, table: str, batch_size: int, wakeup, reports,
+                        parent: int) -> None:
+    config = Settings(**settings)
+    configure_logging(f"{service}-relay", config.log_level, config.log_format)
+    module, attribute = table.split(":")
+    outbox = getattr(importlib.import_module(module), attribute)
+    asyncio.run(_relay_process(config, service, outbox, batch_size, wakeup, reports, parent))
+
+
+async def _relay_process(settings: Settings, service: str, outbox: Table, batch_size: int, wakeup, reports,
+                         parent: int) -> None:
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    engine = db.make_engine(settings.database_url_for(service))
+    producer = EventProducer(settings, service)
+    await producer.start()
+    relay = OutboxRelay(engine, outbox, producer, batch_size=batch_size, idle_poll=0.5)
+
+    async def report_and_watch() -> None:
+        reported: Counter[str] = Counter()
+        while not stop.is_set():
+            if os.getppid() != parent:  # the service is gone (even SIGKILLed): do not outlive it
+                stop.set()
+            if await asyncio.to_thread(wakeup.wait, 0.05):
+                wakeup.clear()
+                relay.wake()
+            if delta := relay.published_by_topic - reported:
+                reports.put(dict(delta))
+                reported.update(delta)
+
+    log.info("%s outbox relay process started", service)
+    try:
+        await asyncio.gather(relay.run(stop), report_and_watch())
+    finally:
+        await producer.stop()
+        engine.dispose()

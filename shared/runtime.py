@@ -28,7 +28,7 @@ from shared.bus import EventProducer, wait_for_broker
 from shared.config import Settings
 from shared.logging import configure_logging
 from shared.metrics import HTTP_REQUESTS
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, ProcessRelay
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Service:
     routers: list[APIRouter] = field(default_factory=list)
     workers: dict[str, Worker] = field(default_factory=dict)
     producer: EventProducer | None = None
-    outbox: OutboxRelay | None = None
+    outbox: OutboxRelay | ProcessRelay | None = None
     status: Callable[[], dict[str, Any]] = dict
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

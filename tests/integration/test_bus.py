@@ -7,6 +7,7 @@ import uuid
 from dataclasses import replace
 from datetime import date, datetime, timezone
 
+import orjson
 import pytest
 from sqlalchemy import MetaData
 
@@ -14,7 +15,7 @@ from shared import db
 from shared.bus import EventProducer, consume_batches, ensure_topics
 from shared.contracts import REJECTED
 from shared.contracts.events import RejectedRow
-from shared.outbox import OutboxRelay, enqueue, outbox_table, pending_count
+from shared.outbox import OutboxRelay, ProcessRelay, enqueue, outbox_table, pending_count
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +134,72 @@ async def test_outbox_relay_publishes_in_order_and_empties(settings):
     assert [e.row_number for e in seen] == list(range(300))
     assert pending_count(engine, table) == 0
     metadata.drop_all(engine)
+
+
+async def test_raw_batches_land_where_send_would_put_them_and_keep_key_order(settings):
+    """send_raw (the relays' batch path) against send(): same partition per key,
+    order per key kept, and batches that fill up roll over without losing a record."""
+    from aiokafka import AIOKafkaConsumer
+
+    topic, reference = private_topic(), private_topic()
+    await ensure_topics(settings, [topic, reference])
+    keys = [f"12000233059{k:02d}".encode() for k in range(7)]
+    records = [(topic.name, keys[n % 7], b'{"n": %d, "pad": "%s"}' % (n, b"x" * 900)) for n in range(2100)]
+    producer = EventProducer(settings, "test")
+    await producer.start()
+    try:
+        sent = await producer.send_raw(records)
+        for key in keys:
+            await producer._producer.send_and_wait(reference.name, value=b"{}", key=key)
+    finally:
+        await producer.stop()
+    assert sent == {topic.name: 2100}
+
+    async def read(name: str, n: int) -> list:
+        consumer = AIOKafkaConsumer(name, bootstrap_servers=settings.kafka_bootstrap_servers,
+                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        await consumer.start()
+        got: list = []
+        try:
+            while len(got) < n:
+                for messages in (await consumer.getmany(timeout_ms=1000)).values():
+                    got += messages
+        finally:
+            await consumer.stop()
+        return got
+
+    batched, single = await asyncio.wait_for(asyncio.gather(read(topic.name, 2100), read(reference.name, 7)), 60)
+    where = {m.key: m.partition for m in single}
+    assert all(m.partition == where[m.key] for m in batched)
+    for key in keys:
+        numbers = [orjson.loads(m.value)["n"] for m in sorted(batched, key=lambda m: m.offset) if m.key == key]
+        assert numbers == [n for n in range(2100) if n % 7 == keys.index(key)]
+
+
+async def test_process_relay_publishes_from_a_child_process_and_counts(settings):
+    from services.ingest.adapters import tables as ingest_tables
+
+    import multiprocessing
+
+    topic = private_topic()
+    await ensure_topics(settings, [topic])
+    url = settings.database_url_for("ingest")
+    db.upgrade("ingest", url)
+    engine = db.make_engine(url)
+    batch = uuid.uuid4().hex
+    with engine.begin() as conn:
+        enqueue(conn, ingest_tables.outbox, topic, [rejected(batch, n) for n in range(500)])
+    relay = ProcessRelay(settings, "ingest", f"{ingest_tables.__name__}:outbox", batch_size=128)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        seen = await collect(settings, topic, f"g-{batch}", 500)
+        while relay.published < 500:
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+    assert [e.row_number for e in seen] == list(range(500))
+    assert relay.published == 500 and pending_count(engine, ingest_tables.outbox) == 0
+    assert not multiprocessing.active_children()  # the relay process left with the relay
+    engine.dispose()

@@ -1,4 +1,5 @@
-"""The ingest service process: HTTP uploads, the supply-point read model and the outbox relay."""
+"""The ingest service process: HTTP uploads, the supply-point read model and the
+outbox relay (in a child process of its own: see shared.outbox.ProcessRelay)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,10 +10,10 @@ from services.ingest.adapters import tables as t
 from services.ingest.entrypoints.api import router
 from services.ingest.entrypoints.dropfolder import watcher
 from shared import db, readmodel
-from shared.bus import Envelope, EventProducer, consume_batches
+from shared.bus import Envelope, consume_batches
 from shared.config import Settings
 from shared.contracts import SUPPLY_POINTS
-from shared.outbox import OutboxRelay, pending_count
+from shared.outbox import ProcessRelay, pending_count
 from shared.runtime import Service
 
 NAME = "ingest"
@@ -31,8 +32,7 @@ def tune_gc() -> None:
 def build(settings: Settings) -> Service:
     tune_gc()  # build() runs once, at the start of the ingest process
     engine = db.make_engine(settings.database_url_for(NAME))
-    producer = EventProducer(settings, NAME)
-    relay = OutboxRelay(engine, t.outbox, producer)
+    relay = ProcessRelay(settings, NAME, f"{t.__name__}:outbox")
 
     def apply(batch: list[Envelope]) -> None:
         with engine.begin() as conn:
@@ -51,5 +51,5 @@ def build(settings: Settings) -> Service:
     workers = {"supply-points": supply_points}
     if settings.ingest_drop_dir:
         workers["drop-folder"] = watcher(engine, settings.ingest_drop_dir, relay.wake)
-    return Service(NAME, settings, engine, routers=[router], producer=producer, outbox=relay, status=status,
+    return Service(NAME, settings, engine, routers=[router], outbox=relay, status=status,
                    workers=workers)
