@@ -106,6 +106,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
     ingest (parse, validate, store, outbox) and the pipeline end to end
     (ingest -> outbox relay -> bus -> portfolio store)."""
     from services.ingest import pipeline
+    from services.ingest.adapters import publishing
     from services.ingest.adapters import tables as ingest_tables
     from services.ingest.entrypoints import main as ingest_main
     from services.portfolio.adapters import repository as portfolio_repo
@@ -113,7 +114,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
     from shared.bus import EventProducer, consume_batches, ensure_topics
     from shared.contracts import READS
     from shared.contracts.events import SupplyPointChanged
-    from shared.outbox import OutboxRelay, ProcessRelay
+    from shared.outbox import ProcessRelay
 
     n = max(1000, int(100_000 * scale))
     day = date.today() - timedelta(days=2)
@@ -150,18 +151,14 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         from dataclasses import replace
 
         await ensure_topics(settings, [replace(READS, name=raw_topic)])
-        payloads = []
-        with ingest_engine.connect() as conn:
-            from sqlalchemy import select
-
-            for r in conn.execute(select(ingest_tables.outbox.c.key, ingest_tables.outbox.c.payload)):
-                payloads.append((r.key.encode(), r.payload))
+        with ingest_engine.connect() as conn:  # the events the relay will publish, as it renders them
+            payloads = [(key, payload) for _, _, key, payload in publishing.pending_reads(conn, accepted)]
         produce = await _raw_produce(settings.kafka_bootstrap_servers, raw_topic, payloads)
         consume = await _raw_consume(settings.kafka_bootstrap_servers, raw_topic, len(payloads))
 
         producer = EventProducer(settings, "bench")
         await producer.start()
-        relay = OutboxRelay(ingest_engine, ingest_tables.outbox, producer, batch_size=5000)
+        relays = publishing.relays(ingest_engine, producer)
         stop = asyncio.Event()
         stored = 0
 
@@ -179,17 +176,17 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         sink = asyncio.create_task(consume_batches(settings, "bench", f"bench-sink-{raw_topic}", [READS], handle, stop))
         await asyncio.sleep(6)  # let the sink join its group before timing starts
         t0 = time.perf_counter()
-        relay_task = asyncio.create_task(relay.run(stop))
+        relay_tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]
         await asyncio.wait_for(stop.wait(), 600)
         e2e = time.perf_counter() - t0
-        await asyncio.gather(sink, relay_task)
+        await asyncio.gather(sink, *relay_tasks)
         await producer.stop()
         return produce, consume, e2e, await file_to_bus()
 
     async def file_to_bus() -> tuple[float, int]:
         """Ingest a second file while the service's relay process publishes it: the
         time until the broker has acknowledged every event of the file."""
-        process_relay = ProcessRelay(settings, "ingest", f"{ingest_tables.__name__}:outbox")
+        process_relay = ProcessRelay(settings, "ingest", f"{publishing.__name__}:relays")
         stop = asyncio.Event()
         relay_task = asyncio.create_task(process_relay.run(stop))
         await asyncio.sleep(4)  # the child process starts and connects before timing starts

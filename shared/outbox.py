@@ -15,12 +15,13 @@ import multiprocessing
 import os
 import signal
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from pydantic import BaseModel
 from sqlalchemy import (
-    BigInteger, Column, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, func, select,
+    BigInteger, Column, Connection, DateTime, Engine, Integer, LargeBinary, MetaData, String, Table, delete, func,
+    select,
 )
 
 from shared import db
@@ -65,14 +66,23 @@ def pending_count(engine: Engine, table: Table) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
+Record = tuple[int, str, bytes, bytes]  # (outbox row id, topic, key, payload)
+Renderer = Callable[[Connection, int], Sequence[Record]]
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order (so one key's events stay in order),
-    then deletes them. ``wake()`` after a commit avoids waiting for the poll."""
+    then deletes them. ``wake()`` after a commit avoids waiting for the poll.
+
+    An outbox whose rows only reference the state they announce (ingest's reads:
+    the stored meter-day version) passes ``render``: given a connection and a
+    limit, it returns the oldest rows as records, in id order."""
 
     def __init__(self, engine: Engine, table: Table, producer: EventProducer, batch_size: int = 2000,
-                 idle_poll: float = 1.0):
+                 idle_poll: float = 1.0, render: Renderer | None = None):
         self._engine, self._table, self._producer, self._batch = engine, table, producer, batch_size
         self._idle_poll = idle_poll
+        self._render = render or self._stored_payloads
         self._wakeup = asyncio.Event()
         self.published = 0
         self.published_by_topic: Counter[str] = Counter()
@@ -80,13 +90,14 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wakeup.set()
 
-    def _fetch(self) -> list:
+    def _stored_payloads(self, conn: Connection, limit: int) -> list[Record]:
+        c = self._table.c
+        rows = conn.execute(select(c.id, c.topic, c.key, c.payload).order_by(c.id).limit(limit))
+        return [(row_id, topic, key.encode(), payload) for row_id, topic, key, payload in rows.tuples()]
+
+    def _fetch(self) -> Sequence[Record]:
         with self._engine.connect() as conn:
-            return conn.execute(
-                select(self._table.c.id, self._table.c.topic, self._table.c.key, self._table.c.payload)
-                .order_by(self._table.c.id)
-                .limit(self._batch)
-            ).all()
+            return self._render(conn, self._batch)
 
     def _delete(self, ids: list[int]) -> None:
         # Exactly the published ids, not "up to the last one": on PostgreSQL a
@@ -102,9 +113,8 @@ class OutboxRelay:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
                 continue
-            self.published_by_topic.update(await self._producer.send_raw([(r.topic, r.key.encode(), r.payload)
-                                                                          for r in rows]))
-            await asyncio.to_thread(self._delete, [r.id for r in rows])
+            self.published_by_topic.update(await self._producer.send_raw([r[1:] for r in rows]))
+            await asyncio.to_thread(self._delete, [r[0] for r in rows])
             self.published += len(rows)
 
 
@@ -117,8 +127,10 @@ class ProcessRelay:
     The child publishes exactly as the in-process relay would (it is one), and
     leaves when its parent does, even when the parent was killed."""
 
-    def __init__(self, settings: Settings, service: str, table: str, batch_size: int = 5000):
-        self._settings, self._service, self._table, self._batch = settings, service, table, batch_size
+    def __init__(self, settings: Settings, service: str, relays: str):
+        """``relays``: "module:function", a function (engine, producer) -> [OutboxRelay]
+        that the child process calls to build the relays it runs."""
+        self._settings, self._service, self._relays = settings, service, relays
         self._ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited event loop or threads
         self._wakeup = self._ctx.Event()
         self._reports = self._ctx.SimpleQueue()  # {topic: events published} from the child
@@ -136,8 +148,7 @@ class ProcessRelay:
     async def run(self, stop: asyncio.Event) -> None:
         child = self._ctx.Process(
             target=_relay_process_main, name=f"{self._service}-outbox-relay", daemon=True,
-            args=(self._settings.model_dump(), self._service, self._table, self._batch, self._wakeup, self._reports,
-                  os.getpid()))
+            args=(self._settings.model_dump(), self._service, self._relays, self._wakeup, self._reports, os.getpid()))
         child.start()
         try:
             while not stop.is_set() and child.is_alive():
@@ -155,24 +166,23 @@ class ProcessRelay:
             raise RuntimeError(f"the outbox relay process exited with {child.exitcode}")
 
 
-def _relay_process_main(settings: dict, service: str, table: str, batch_size: int, wakeup, reports,
-                        parent: int) -> None:
+def _relay_process_main(settings: dict, service: str, relays: str, wakeup, reports, parent: int) -> None:
     config = Settings(**settings)
     configure_logging(f"{service}-relay", config.log_level, config.log_format)
-    module, attribute = table.split(":")
-    outbox = getattr(importlib.import_module(module), attribute)
-    asyncio.run(_relay_process(config, service, outbox, batch_size, wakeup, reports, parent))
+    module, function = relays.split(":")
+    asyncio.run(_relay_process(config, service, getattr(importlib.import_module(module), function), wakeup, reports,
+                               parent))
 
 
-async def _relay_process(settings: Settings, service: str, outbox: Table, batch_size: int, wakeup, reports,
-                         parent: int) -> None:
+async def _relay_process(settings: Settings, service: str, build: Callable[[Engine, EventProducer], list[OutboxRelay]],
+                         wakeup, reports, parent: int) -> None:
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     engine = db.make_engine(settings.database_url_for(service))
     producer = EventProducer(settings, service)
     await producer.start()
-    relay = OutboxRelay(engine, outbox, producer, batch_size=batch_size, idle_poll=0.5)
+    relays = build(engine, producer)
 
     async def report_and_watch() -> None:
         reported: Counter[str] = Counter()
@@ -181,14 +191,16 @@ async def _relay_process(settings: Settings, service: str, outbox: Table, batch_
                 stop.set()
             if await asyncio.to_thread(wakeup.wait, 0.05):
                 wakeup.clear()
-                relay.wake()
-            if delta := relay.published_by_topic - reported:
+                for relay in relays:
+                    relay.wake()
+            published = sum((relay.published_by_topic for relay in relays), Counter())
+            if delta := published - reported:
                 reports.put(dict(delta))
                 reported.update(delta)
 
     log.info("%s outbox relay process started", service)
     try:
-        await asyncio.gather(relay.run(stop), report_and_watch())
+        await asyncio.gather(*(relay.run(stop) for relay in relays), report_and_watch())
     finally:
         await producer.stop()
         engine.dispose()

@@ -20,22 +20,21 @@ from datetime import date, datetime, timezone
 from itertools import islice
 
 import numpy as np
-import orjson
 from sqlalchemy import Engine
 
-from services.ingest.adapters import store
+from services.ingest.adapters import publishing, store
 from services.ingest.adapters.tables import outbox
 from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, RowRejection, UnparseableFile
 from services.ingest.domain.parsing import parse_file
 from services.ingest.domain.profiles import FeedProfile
 from services.ingest.domain.validation import (
-    AcceptedMeterDay, MeterHistory, ValueStats, day_p95s, folded_history, validate_meter_day, validate_register_read,
+    MeterHistory, ValueStats, day_p95s, folded_history, validate_meter_day, validate_register_read,
     value_stats_of_rows,
 )
 from services.ingest.domain.versioning import FIRST_VERSION, content_hashes, decide_version
-from shared.contracts import READS, REGISTER_READS, REJECTED
+from shared.contracts import REGISTER_READS, REJECTED
 from shared.contracts.events import RegisterRead, RejectedRow
-from shared.outbox import enqueue, enqueue_encoded
+from shared.outbox import enqueue
 
 log = logging.getLogger(__name__)
 CHUNK = 10_000  # meter-days per transaction: large enough to amortise the round trips, small enough to stream
@@ -143,7 +142,7 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     versions: dict[tuple, tuple] = {}  # the current row per meter-day of this chunk
     audit: list[tuple] = []  # versions that are not (or no longer) current
     retire: list = []
-    events: list[tuple[str, bytes]] = []
+    announced: list[tuple[str, date, int, str]] = []  # publishing.READS_OUTBOX_COLUMNS
     touched: dict[str, MeterHistory] = {}
     for day, (digest, blob, day_p95, values) in zip(days, _value_summaries(days)):
         mpxn = day.mpxn
@@ -172,7 +171,7 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
         if decision.version > 1:
             counts.revised += 1
             retire.append(key)
-        events.append((mpxn, read_payload(verdict, points[mpxn].fuel, decision.version, digest, result.batch_id, now)))
+        announced.append((mpxn, day.settlement_date, decision.version, points[mpxn].fuel))
         touched[mpxn] = folded_history(touched.get(mpxn, histories.get(mpxn)), day_p95)
 
     register_rows, register_events = [], []
@@ -197,7 +196,7 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     store.upsert_register_reads(conn, register_rows)
     store.insert_rejections(conn, [
         (result.batch_id, r.row_number, r.mpxn, r.settlement_date, r.reason_code, r.reason) for r in refused])
-    enqueue_encoded(conn, outbox, READS, events)
+    publishing.enqueue_reads(conn, announced)
     enqueue(conn, outbox, REGISTER_READS, register_events)
     enqueue(conn, outbox, REJECTED, [
         RejectedRow(batch_id=result.batch_id, row_number=r.row_number, mpxn=r.mpxn, settlement_date=r.settlement_date,
@@ -219,17 +218,3 @@ def _value_summaries(days: list[ParsedMeterDay]) -> list[tuple[str, bytes, float
                                               value_stats_of_rows(matrix)):
             out[i] = (digest, row.tobytes(), p95, stats)
     return out
-
-
-def read_payload(accepted: AcceptedMeterDay, fuel: str, version: int, digest: str, batch_id: str, now: datetime) -> bytes:
-    """The JSON of a MeterDayRead, serialised straight from the accepted day:
-    building and dumping the pydantic model costs about as much as parsing the
-    row, and validation has already enforced what the model checks (a unit test
-    holds this JSON to ``MeterDayRead``)."""
-    day = accepted.day
-    return orjson.dumps({
-        "event_id": f"{day.mpxn}:{day.settlement_date}:{version}", "mpxn": day.mpxn, "fuel": fuel,
-        "settlement_date": day.settlement_date, "version": version, "content_hash": digest, "kwh": day.values,
-        "quality": day.quality, "source_unit": day.source_unit, "flags": list(accepted.flags), "batch_id": batch_id,
-        "received_at": now,
-    })

@@ -189,7 +189,7 @@ async def test_process_relay_publishes_from_a_child_process_and_counts(settings)
     batch = uuid.uuid4().hex
     with engine.begin() as conn:
         enqueue(conn, ingest_tables.outbox, topic, [rejected(batch, n) for n in range(500)])
-    relay = ProcessRelay(settings, "ingest", f"{ingest_tables.__name__}:outbox", batch_size=128)
+    relay = ProcessRelay(settings, "ingest", "services.ingest.adapters.publishing:relays")
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     try:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime, timedelta, timezone
 
+import orjson
 import pytest
 from sqlalchemy import select
 
 from services.ingest import pipeline
-from services.ingest.adapters import store
+from services.ingest.adapters import publishing, store
 from services.ingest.adapters import tables as t
 from services.ingest.domain.model import UnparseableFile
 from services.ingest.domain.validation import MeterHistory
@@ -53,9 +54,12 @@ def csv_for(days: list[date], mpxn: str = POWER.mpxn, scale: float = 1.0) -> byt
 
 
 def outbox_events(engine) -> list[MeterDayRead]:
+    """The reads the relay would publish now (rendered from the stored versions)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(t.outbox.c.topic, t.outbox.c.payload).order_by(t.outbox.c.id)).all()
-    return [MeterDayRead.model_validate_json(r.payload) for r in rows if r.topic == "meter.reads.v1"]
+        records = publishing.pending_reads(conn, 10_000)
+    assert all(topic == "meter.reads.v1" and key.decode() == orjson.loads(payload)["mpxn"]
+               for _, topic, key, payload in records)
+    return [MeterDayRead.model_validate_json(payload) for _, _, _, payload in records]
 
 
 def test_accept_resend_revise_and_late_old_revision(engine):

@@ -84,3 +84,15 @@ register_reads = Table(
 )
 
 outbox = outbox_table(metadata, "ingest")
+
+# The outbox of accepted meter-days: each row names the stored version it
+# announces, and the relay renders the event from it (adapters/publishing.py),
+# so the chunk transaction does not write every meter-day's values twice.
+reads_outbox = Table(
+    "ingest_reads_outbox", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("mpxn", String(13), nullable=False),
+    Column("settlement_date", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("fuel", String(11), nullable=False),
+)

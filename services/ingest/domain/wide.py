@@ -95,8 +95,17 @@ class WideRowParser:
             except ValueError:
                 pass
         numbers = []
+        plain = not self._settings.decimal_comma  # float() reads a plain cell as parse_number would
         for label, text in zip(plan.labels, cells):
             try:
+                if plain and text:
+                    try:
+                        value = float(text)
+                        if value - value == 0:  # finite
+                            numbers.append(value)
+                            continue
+                    except ValueError:
+                        pass
                 numbers.append(parse_number(text, self._settings.decimal_comma))
             except ValueError:
                 problems.append(Problem("non_numeric", f"{text.strip()!r} at {label} is not a number"))
@@ -104,7 +113,7 @@ class WideRowParser:
         return numbers
 
     def _quality(self, row: list[str], plan: DayPlan, source: list[float | None]) -> str:
-        whole_row = quality_char(cell(row, self._row_quality))
+        whole_row = quality_char(cell(row, self._row_quality)) if self._row_quality is not None else None
         if not self._cols.flags and whole_row is None:
             if None not in source:
                 return "A" * len(source)

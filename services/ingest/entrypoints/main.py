@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from services.ingest.adapters import store
+from services.ingest.adapters import publishing, store
 from services.ingest.adapters import tables as t
 from services.ingest.entrypoints.api import router
 from services.ingest.entrypoints.dropfolder import watcher
@@ -13,7 +13,7 @@ from shared import db, readmodel
 from shared.bus import Envelope, consume_batches
 from shared.config import Settings
 from shared.contracts import SUPPLY_POINTS
-from shared.outbox import ProcessRelay, pending_count
+from shared.outbox import ProcessRelay
 from shared.runtime import Service
 
 NAME = "ingest"
@@ -32,7 +32,7 @@ def tune_gc() -> None:
 def build(settings: Settings) -> Service:
     tune_gc()  # build() runs once, at the start of the ingest process
     engine = db.make_engine(settings.database_url_for(NAME))
-    relay = ProcessRelay(settings, NAME, f"{t.__name__}:outbox")
+    relay = ProcessRelay(settings, NAME, f"{publishing.__name__}:relays")
 
     def apply(batch: list[Envelope]) -> None:
         with engine.begin() as conn:
@@ -46,7 +46,7 @@ def build(settings: Settings) -> Service:
 
     def status() -> dict:
         with engine.connect() as conn:
-            return {**store.counts(conn), "outbox_pending": pending_count(engine, t.outbox), "published": relay.published}
+            return {**store.counts(conn), "outbox_pending": publishing.pending_count(engine), "published": relay.published}
 
     workers = {"supply-points": supply_points}
     if settings.ingest_drop_dir:

@@ -10,10 +10,13 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
+import pytest
+
 from services.ingest import pipeline
+from services.ingest.adapters import publishing
 from services.ingest.domain.model import ParsedMeterDay
 from services.ingest.domain.validation import (
-    AcceptedMeterDay, MeterHistory, day_p95s, folded_history, updated_history, value_stats, value_stats_of_rows,
+    MeterHistory, day_p95s, folded_history, updated_history, value_stats, value_stats_of_rows,
 )
 from services.ingest.domain.versioning import content_hash, content_hashes
 from shared.contracts.events import MeterDayRead
@@ -57,14 +60,16 @@ def test_summaries_group_days_of_different_lengths():
         assert folded_history(None, p95) == updated_history(None, day.values)
 
 
-def test_event_json_is_a_valid_meter_day_read():
-    day = ParsedMeterDay(7, "2000000000001", date(2019, 10, 27), [0.125] * 49 + [None], "A" * 48 + "E-",
-                         source_unit="Wh")
-    accepted = AcceptedMeterDay(day, ("spike", "estimated"))
-    payload = pipeline.read_payload(accepted, "electricity", 2, "abc", "batch-1", NOW)
-    expected = MeterDayRead(event_id="2000000000001:2019-10-27:2", mpxn=day.mpxn, fuel="electricity",
-                            settlement_date=day.settlement_date, version=2, content_hash="abc", kwh=day.values,
-                            quality=day.quality, source_unit="Wh", flags=["spike", "estimated"], batch_id="batch-1",
+@pytest.mark.parametrize("flags, expected_flags", [("spike,estimated", ["spike", "estimated"]), ("", [])])
+@pytest.mark.parametrize("stamp", [NOW, NOW.replace(tzinfo=None)])  # SQLite gives naive UTC back
+def test_event_json_rendered_from_a_stored_version_is_a_valid_meter_day_read(flags, expected_flags, stamp):
+    values = [0.125] * 47 + [-0.0, 1e-9, None]
+    payload = publishing.read_event_json("electricity", "2000000000001", date(2019, 10, 27), 2, "abc",
+                                         encode_values(values), "A" * 48 + "E-", "Wh", flags, "batch-1", stamp)
+    expected = MeterDayRead(event_id="2000000000001:2019-10-27:2", mpxn="2000000000001", fuel="electricity",
+                            settlement_date=date(2019, 10, 27), version=2, content_hash="abc", kwh=values,
+                            quality="A" * 48 + "E-", source_unit="Wh", flags=expected_flags, batch_id="batch-1",
                             received_at=NOW)
     assert MeterDayRead.model_validate_json(payload) == expected
+    assert orjson.loads(payload)["kwh"] == values  # a missing period is null, the values exact
     assert set(orjson.loads(payload)) == set(MeterDayRead.model_fields)  # no field forgotten or invented
