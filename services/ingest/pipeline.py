@@ -1,9 +1,11 @@
 """The ingest service layer: parse, validate, version, store and enqueue.
 
 Each chunk of a file is one database transaction that stores the accepted
-meter-day versions, the rejections and the outbox events together, so nothing
+meter-day versions, the rejections and the outbox rows together, so nothing
 accepted is acknowledged before it is durable, and nothing durable is left
-unpublished (the outbox relay publishes it, again after a crash).
+unpublished (the outbox relay publishes it, again after a crash). Accepted
+meter-days are announced by reads-outbox rows naming the stored version, which
+the relay renders into events (adapters/publishing.py).
 Chunk transactions are serialised (in this process by a lock, across processes on
 PostgreSQL by an advisory lock) because each decides versions from what is
 already stored: two uploads of the same meter-day must not both add version 2.
