@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,9 +21,6 @@ from shared.contracts import ACCOUNTS, SUPPLY_POINTS
 from shared.contracts.events import AccountChanged, AccountUser, MeterDayRead, SupplyPointChanged
 from shared.hh import decode_values, encode_values
 from shared.outbox import enqueue
-
-
-_IN_CHUNK = 500  # keeps IN lists well inside every driver's parameter limit
 
 
 def visible_accounts(conn: Connection, principal: Principal) -> set[str] | None:
@@ -138,8 +135,12 @@ def meter_days(conn: Connection, mpxns: Iterable[str], first: date, last: date) 
 def opted_out_mpxns(conn: Connection, mpxns: Iterable[str]) -> set[str]:
     return set(conn.execute(
         select(t.supply_points.c.mpxn).select_from(t.supply_points.join(t.sites).join(t.accounts))
-        .where(t.supply_points.c.mpxn.in_(list(mpxns)), t.accounts.c.opted_out_on.is_not(None))
+        .where(db.any_of(conn, t.supply_points.c.mpxn, list(mpxns)), t.accounts.c.opted_out_on.is_not(None))
     ).scalars())
+
+
+_DAY_COLUMNS = ("mpxn", "settlement_date", "version", "content_hash", "kwh", "quality", "flags", "received_at")
+_MONTH_COLUMNS = ("mpxn", "month", "stamp", "kwh", "quality")
 
 
 def store_reads(conn: Connection, reads: list[MeterDayRead]) -> int:
@@ -154,65 +155,62 @@ def store_reads(conn: Connection, reads: list[MeterDayRead]) -> int:
         if key not in latest or latest[key].version < r.version:
             latest[key] = r
     dropped = opted_out_mpxns(conn, {mpxn for mpxn, _ in latest})
-    offered = [r for r in latest.values() if r.mpxn not in dropped]
-    stored = _stored_versions(conn, offered)
-    winners = [r for r in offered if stored.get((r.mpxn, r.settlement_date), 0) < r.version]
-    rows = [
-        {
-            "mpxn": r.mpxn, "settlement_date": r.settlement_date, "version": r.version,
-            "content_hash": r.content_hash, "kwh": encode_values(r.kwh), "quality": r.quality,
-            "flags": ",".join(r.flags), "received_at": r.received_at,
-        }
-        for r in winners
+    offered = {key: r for key, r in latest.items() if r.mpxn not in dropped}
+    stored = _stored_versions(conn, offered.keys())
+    rows = [  # in key order, so consecutive writes share pages
+        (r.mpxn, r.settlement_date, r.version, r.content_hash, encode_values(r.kwh), r.quality, ",".join(r.flags),
+         r.received_at)
+        for key, r in sorted(offered.items()) if stored.get(key, 0) < r.version
     ]
-    db.upsert(conn, t.meter_days, rows, keys=["mpxn", "settlement_date"],
-              update=["version", "content_hash", "kwh", "quality", "flags", "received_at"], newer_than="version")
+    # Meter-days new to the store (most of a D+1 file) take the bulk path: should a
+    # concurrent writer insert one first, the batch fails and is retried, never
+    # overwriting a version it has not seen. Newer versions replace older ones as before.
+    db.bulk_insert(conn, t.meter_days, _DAY_COLUMNS, [row for row in rows if row[:2] not in stored])
+    db.upsert(conn, t.meter_days, [dict(zip(_DAY_COLUMNS, row)) for row in rows if row[:2] in stored],
+              keys=_DAY_COLUMNS[:2], update=_DAY_COLUMNS[2:], newer_than="version")
     _patch_months(conn, rows)
     return len(offered)
 
 
-def _stored_versions(conn: Connection, reads: list[MeterDayRead]) -> dict[tuple[str, date], int]:
-    if not reads:
+def _stored_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> dict[tuple[str, date], int]:
+    """The stored version of each meter-day (mpxn, settlement date) that has one."""
+    if not keys:
         return {}
     md = t.meter_days.c
-    wanted = {(r.mpxn, r.settlement_date) for r in reads}
-    mpxns = sorted({m for m, _ in wanted})
-    first, last = min(d for _, d in wanted), max(d for _, d in wanted)
-    out = {}
-    for i in range(0, len(mpxns), _IN_CHUNK):
-        rows = conn.execute(select(md.mpxn, md.settlement_date, md.version)
-                            .where(md.mpxn.in_(mpxns[i:i + _IN_CHUNK]), md.settlement_date.between(first, last)))
-        out.update({(m, d): v for m, d, v in rows.tuples() if (m, d) in wanted})
-    return out
+    days = {d for _, d in keys}
+    rows = conn.execute(select(md.mpxn, md.settlement_date, md.version)
+                        .where(db.any_of(conn, md.mpxn, {m for m, _ in keys}),
+                               md.settlement_date.between(min(days), max(days))))
+    return {(m, d): v for m, d, v in rows if (m, d) in keys}
 
 
-def _patch_months(conn: Connection, day_rows: list[dict]) -> None:
-    """Write the winning meter-days over their slots in the month arrays. The
-    bus is keyed by supply point, so one consumer writes a given point's months;
-    the row lock keeps a second writer (a redelivery after a rebalance) from
-    interleaving on PostgreSQL."""
+def _patch_months(conn: Connection, day_rows: list[tuple]) -> None:
+    """Write the winning meter-days (tuples in ``_DAY_COLUMNS`` order) over their
+    slots in the month arrays. The bus is keyed by supply point, so one consumer
+    writes a given point's months; the row lock keeps a second writer (a redelivery
+    after a rebalance) from interleaving on PostgreSQL."""
     if not day_rows:
         return
     by_month: dict[tuple[str, date], list] = {}
-    for r in day_rows:
-        by_month.setdefault((r["mpxn"], month_of(r["settlement_date"])), []).append(
-            (r["settlement_date"], decode_values(r["kwh"]), r["quality"]))
+    for mpxn, day, _, _, kwh, quality, _, _ in day_rows:
+        by_month.setdefault((mpxn, month_of(day)), []).append((day, decode_values(kwh), quality))
     mm = t.meter_months.c
-    mpxns = sorted({m for m, _ in by_month})
-    first, last = min(m for _, m in by_month), max(m for _, m in by_month)
-    current: dict[tuple[str, date], tuple[bytes, str]] = {}
-    for i in range(0, len(mpxns), _IN_CHUNK):
-        rows = conn.execute(select(mm.mpxn, mm.month, mm.kwh, mm.quality).with_for_update()
-                            .where(mm.mpxn.in_(mpxns[i:i + _IN_CHUNK]), mm.month.between(first, last)))
-        current.update({(m, mo): (bytes(b), q) for m, mo, b, q in rows.tuples() if (m, mo) in by_month})
-    months = []
+    months = {month for _, month in by_month}
+    rows = conn.execute(select(mm.mpxn, mm.month, mm.kwh, mm.quality).with_for_update()
+                        .where(db.any_of(conn, mm.mpxn, {mpxn for mpxn, _ in by_month}),
+                               mm.month.between(min(months), max(months))))
+    current = {(m, mo): (decode_values(b), q) for m, mo, b, q in rows if (m, mo) in by_month}
+    empty = {month: empty_month(month) for month in months}  # patch_month copies its base: one serves all
+    patched = []
     for (mpxn, month), days in by_month.items():
-        base = (decode_values(current[mpxn, month][0]), current[mpxn, month][1]) if (mpxn, month) in current \
-            else empty_month(month)
-        values, quality = patch_month(*base, month, days)
-        months.append({"mpxn": mpxn, "month": month, "stamp": secrets.randbits(62),
-                       "kwh": values.astype("<f8").tobytes(), "quality": quality})
-    db.upsert(conn, t.meter_months, months, keys=["mpxn", "month"], update=["stamp", "kwh", "quality"])
+        values, quality = patch_month(*current.get((mpxn, month), empty[month]), month, days)
+        patched.append((mpxn, month, secrets.randbits(62), values.astype("<f8", copy=False).tobytes(), quality))
+    if conn.dialect.name == "postgresql":
+        # unnest() over ~12 KB bytea values is several times slower there than executemany
+        db.upsert(conn, t.meter_months, [dict(zip(_MONTH_COLUMNS, m)) for m in patched],
+                  keys=_MONTH_COLUMNS[:2], update=_MONTH_COLUMNS[2:])
+    else:
+        db.bulk_upsert(conn, t.meter_months, _MONTH_COLUMNS, patched, keys=_MONTH_COLUMNS[:2], update=_MONTH_COLUMNS[2:])
 
 
 def purge_meter_days(conn: Connection, mpxns: Iterable[str]) -> int:
