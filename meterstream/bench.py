@@ -132,16 +132,23 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
                                customer_id="C", meter_type="smart", profile_class="03" if m.fuel == "electricity" else None)
             for m in fleet])
 
+    def ingest_file(data: bytes, filename: str):
+        """pipeline.ingest as the ingest process runs it: the file streamed in 1 MiB
+        pieces, its GC settings, and the fixtures frozen out of the collector's passes."""
+        gc.freeze()
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*ingest_main.GC_THRESHOLDS)
+        try:
+            return pipeline.ingest(ingest_engine, (data[i:i + (1 << 20)] for i in range(0, len(data), 1 << 20)),
+                                   filename, source="bench", today=date.today())
+        finally:
+            gc.set_threshold(*thresholds)
+            gc.unfreeze()
+
     rss = _RssSampler()
-    gc.freeze()  # the fleet fixture is not the workload: keep it out of the collector's full passes
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*ingest_main.GC_THRESHOLDS)  # as the ingest process runs
     started = time.perf_counter()
-    result = pipeline.ingest(ingest_engine, (csv_bytes[i:i + (1 << 20)] for i in range(0, len(csv_bytes), 1 << 20)),
-                             "bench.csv", source="bench", today=date.today())
+    result = ingest_file(csv_bytes, "bench.csv")
     ingest_seconds = time.perf_counter() - started
-    gc.set_threshold(*thresholds)
-    gc.unfreeze()
     accepted = result.counts.accepted
     rss_growth = rss.stop()
 
@@ -190,17 +197,11 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         stop = asyncio.Event()
         relay_task = asyncio.create_task(process_relay.run(stop))
         await asyncio.sleep(4)  # the child process starts and connects before timing starts
-        gc.freeze()
-        gc.set_threshold(*ingest_main.GC_THRESHOLDS)
         t0 = time.perf_counter()
-        second = await asyncio.to_thread(
-            pipeline.ingest, ingest_engine, (next_csv_bytes[i:i + (1 << 20)] for i in range(0, len(next_csv_bytes), 1 << 20)),
-            "bench-next.csv", source="bench", today=date.today())
+        second = await asyncio.to_thread(ingest_file, next_csv_bytes, "bench-next.csv")
         while process_relay.published < second.counts.accepted:
             await asyncio.sleep(0.01)
         seconds = time.perf_counter() - t0
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
         stop.set()
         await relay_task
         return seconds, second.counts.accepted

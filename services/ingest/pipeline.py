@@ -33,7 +33,7 @@ from services.ingest.domain.validation import (
     MeterHistory, ValueStats, day_p95s, folded_history, validate_meter_day, validate_register_read,
     value_stats_of_rows,
 )
-from services.ingest.domain.versioning import FIRST_VERSION, content_hashes, decide_version
+from services.ingest.domain.versioning import content_hashes, decide_version
 from shared.contracts import REGISTER_READS, REJECTED
 from shared.contracts.events import RegisterRead, RejectedRow
 from shared.outbox import enqueue
@@ -153,12 +153,11 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
             refused.append(verdict)
             continue
         key = (mpxn, day.settlement_date)
-        prior = existing.get(key)
-        decision = decide_version(prior, digest, source_ts) if prior else FIRST_VERSION
+        decision = decide_version(existing.get(key, ()), digest, source_ts)
         if decision.kind == "unchanged":
             counts.unchanged += 1
             continue
-        existing[key] = [*(prior or ()), (decision.version, digest, source_ts)]
+        existing.setdefault(key, []).append((decision.version, digest, source_ts))
         row = (mpxn, day.settlement_date, decision.version, digest, source_ts, result.batch_id, day.row_number,
                blob, day.quality, day.source_unit, ",".join(verdict.flags), now)  # store.VERSION_COLUMNS less current
         if not decision.becomes_current:

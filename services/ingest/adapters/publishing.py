@@ -13,10 +13,10 @@ from datetime import date, datetime, timezone
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, and_, func, select
+from sqlalchemy import Connection, Engine, and_, select
 
 from services.ingest.adapters import tables as t
-from shared import db
+from shared import db, outbox
 from shared.bus import EventProducer
 from shared.contracts import READS
 from shared.outbox import OutboxRelay, Record
@@ -65,6 +65,4 @@ def relays(engine: Engine, producer: EventProducer) -> list[OutboxRelay]:
 
 
 def pending_count(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return sum(conn.execute(select(func.count()).select_from(table)).scalar_one()
-                   for table in (t.outbox, t.reads_outbox))
+    return sum(outbox.pending_count(engine, table) for table in (t.outbox, t.reads_outbox))

@@ -43,14 +43,14 @@ class Decision:
         return self.kind == "new_version"
 
 
-FIRST_VERSION = Decision("new_version", 1)
+_FIRST = Decision("new_version", 1)
 
 
 def decide_version(existing: Sequence[ExistingVersion], new_hash: str,
                    new_source_timestamp: datetime) -> Decision:
     """What to do with a newly parsed meter-day given the versions already stored."""
     if not existing:
-        return FIRST_VERSION
+        return _FIRST
     if any(h == new_hash and ts == new_source_timestamp for _, h, ts in existing):
         return Decision("unchanged")  # an exact re-send of a stored version
     current = max(existing, key=lambda v: (v[2], v[0]))
