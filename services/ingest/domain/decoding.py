@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from datetime import date, datetime, time
+from itertools import chain
 from typing import Iterable, Iterator
 
 from services.ingest.domain.model import UnparseableFile
@@ -82,7 +83,7 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best if score(best) > 0 else ","
 
 
-def csv_rows(lines: Iterator[str], delimiter: str | None) -> tuple[str, Iterator[Row]]:
+def csv_rows(lines: Iterator[str], delimiter: str | None) -> tuple[str, CsvSource]:
     """(delimiter, rows). Honours an Excel ``sep=`` first line; skips blank lines."""
     head: list[str] = []
     for line in lines:
@@ -97,27 +98,65 @@ def csv_rows(lines: Iterator[str], delimiter: str | None) -> tuple[str, Iterator
             delimiter = delimiter or sep.group(1)
             skip_to = first_real + 1
     delimiter = delimiter or sniff_delimiter(head[skip_to:])
-    return delimiter, _read_csv(_numbered(head, lines), delimiter, skip_to)
+    return delimiter, CsvSource(chain(head, lines), delimiter, skip_to)
 
 
-def _numbered(head: list[str], rest: Iterator[str]) -> Iterator[str]:
-    yield from head
-    yield from rest
+class CsvSource:
+    """The rows of delimited text as the csv module reads them, numbered by their
+    last physical line; blank rows and the first ``skip`` lines are left out.
 
+    Between rows, :meth:`plain_lines` hands out the next raw lines instead, up to
+    the first that holds a quote character: such a line is one row, and splitting
+    it on the delimiter (spaces after a delimiter dropped) is exactly the csv
+    module's reading, so a caller may read a run of them in bulk.
+    """
 
-def _read_csv(lines: Iterator[str], delimiter: str, skip: int) -> Iterator[Row]:
-    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error:
-            yield reader.line_num, None
-            continue
-        if reader.line_num <= skip or not cells or not any(c.strip() for c in cells):
-            continue
-        yield reader.line_num, cells
+    def __init__(self, lines: Iterator[str], delimiter: str, skip: int) -> None:
+        self.delimiter = delimiter
+        self.line_num = 0
+        self._lines = lines
+        self._held: list[str] = []  # a line plain_lines looked at but did not take
+        self._skip = skip
+        self._reader = csv.reader(self._feed(), delimiter=delimiter, skipinitialspace=True)
+
+    def _feed(self) -> Iterator[str]:
+        while True:
+            line = self._held.pop() if self._held else next(self._lines, None)
+            if line is None:
+                return
+            self.line_num += 1
+            yield line
+
+    def __iter__(self) -> Iterator[Row]:
+        return self
+
+    def __next__(self) -> Row:
+        while True:
+            try:
+                cells = next(self._reader)
+            except csv.Error:
+                return self.line_num, None
+            if self.line_num <= self._skip or not cells or not any(c.strip() for c in cells):
+                continue
+            return self.line_num, cells
+
+    def plain_lines(self, limit: int) -> tuple[int, list[str]]:
+        """(number of the first line, up to ``limit`` raw lines without a quote
+        character); no lines when the next line has one or the text has ended."""
+        while self.line_num < self._skip and next(self._feed(), None) is not None:
+            pass
+        first = self.line_num + 1
+        taken: list[str] = []
+        while len(taken) < limit:
+            line = self._held.pop() if self._held else next(self._lines, None)
+            if line is None:
+                break
+            if '"' in line:
+                self._held.append(line)
+                break
+            taken.append(line)
+        self.line_num += len(taken)
+        return first, taken
 
 
 def xlsx_rows(data: bytes, sheet: str | None) -> Iterator[Row]:

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 import orjson
 
 from services.ingest.domain.common import ParseSettings, cell
-from services.ingest.domain.decoding import Row, csv_rows, text_lines, xlsx_rows
+from services.ingest.domain.decoding import CsvSource, Row, csv_rows, text_lines, xlsx_rows
 from services.ingest.domain.detect import END_HINT, START_HINT, REGISTER_WORDS, Columns, classify, normalise
 from services.ingest.domain.long import LongRowParser, octopus_items
 from services.ingest.domain.model import (
@@ -29,6 +29,7 @@ from shared.hh import LONDON
 
 HEADER_SEARCH_ROWS = 30
 SAMPLE_ROWS = 200
+BULK_LINES = 2000  # lines per bulk read of a wide CSV: enough to amortise pandas' call, few enough to stream
 _XLSX_MAGIC = b"PK\x03\x04"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 
@@ -133,7 +134,8 @@ def _parse_table(rows: Iterator[Row], source: str, delimiter: str | None, profil
         if layout == "wide":
             labelling = (profile.labelling if profile and profile.labelling else None) or cols.labelling \
                 or "interval_start"
-            parse_one = WideRowParser(cols, labelling, settings).parse
+            wide = WideRowParser(cols, labelling, settings)
+            parse_one = wide.parse
         else:
             labelling = _long_labelling(cols, sample, profile, settings)
             parser = LongRowParser(cols, labelling, settings)
@@ -144,7 +146,10 @@ def _parse_table(rows: Iterator[Row], source: str, delimiter: str | None, profil
         source=source,  # type: ignore[arg-type]
         delimiter=delimiter, header_row=header_row, profile=profile.name if profile else None)
     result = ParseResult(detected)
-    result._items = _items(result, chain(sample, rows), header, parse_one, finish)
+    if layout == "wide" and isinstance(rows, CsvSource) and wide.reads_in_bulk:
+        result._items = _wide_items(result, sample, rows, header, wide)
+    else:
+        result._items = _items(result, chain(sample, rows), header, parse_one, finish)
     return result
 
 
@@ -152,18 +157,44 @@ def _items(result: ParseResult, rows: Iterable[Row], header: list[str],
            parse_one: Callable[[int, list[str]], object],
            finish: Callable[[], Iterable[ParsedItem]]) -> Iterator[ParsedItem]:
     for number, cells in rows:
-        if cells is None:
-            yield RowRejection(number, None, None, "malformed_row", "the line is not valid delimited text")
-            continue
-        if cells == header:  # concatenated files repeat their header
-            continue
-        result.rows_read += 1
-        out = parse_one(number, cells)
-        if isinstance(out, list):
-            yield from out
-        else:
-            yield out  # type: ignore[misc]
+        yield from _row_items(result, number, cells, header, parse_one)
     yield from finish()
+
+
+def _row_items(result: ParseResult, number: int, cells: list[str] | None, header: list[str],
+               parse_one: Callable[[int, list[str]], object]) -> Iterator[ParsedItem]:
+    if cells is None:
+        yield RowRejection(number, None, None, "malformed_row", "the line is not valid delimited text")
+        return
+    if cells == header:  # concatenated files repeat their header
+        return
+    result.rows_read += 1
+    out = parse_one(number, cells)
+    if isinstance(out, list):
+        yield from out
+    else:
+        yield out  # type: ignore[misc]
+
+
+def _wide_items(result: ParseResult, sample: list[Row], source: CsvSource, header: list[str],
+                parser: WideRowParser) -> Iterator[ParsedItem]:
+    """A wide CSV's items: runs of quote-free lines read in bulk, other rows one by one."""
+    def one_row(number: int, cells: list[str]) -> Iterator[ParsedItem]:
+        return _row_items(result, number, cells, header, parser.parse)
+
+    for number, cells in sample:
+        yield from _row_items(result, number, cells, header, parser.parse)
+    while True:
+        first, lines = source.plain_lines(BULK_LINES)
+        if lines:
+            before = parser.bulk_rows
+            yield from parser.parse_lines(first, lines, source.delimiter, one_row)
+            result.rows_read += parser.bulk_rows - before
+            continue
+        row = next(source, None)
+        if row is None:
+            return
+        yield from _row_items(result, row[0], row[1], header, parser.parse)
 
 
 def _find_header(rows: Iterator[Row], profile: FeedProfile | None,

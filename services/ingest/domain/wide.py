@@ -1,14 +1,19 @@
 """Wide rows: one meter-day per row, one column per half hour (plus optional flags)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
 
+import numpy as np
+import pandas as pd
+
 from services.ingest.domain.common import ParseSettings, cell, clean_mpxn, quality_char, row_unit
 from services.ingest.domain.detect import Columns, Slot
-from services.ingest.domain.model import Labelling, ParsedMeterDay, Problem, RowRejection
+from services.ingest.domain.model import Labelling, ParsedItem, ParsedMeterDay, Problem, RowRejection
 from services.ingest.domain.timestamps import parse_stamp
 from services.ingest.domain.units import MISSING_TOKENS, parse_number
 from shared.hh import LONDON, period_starts_utc, periods_in_day
@@ -60,6 +65,14 @@ class WideRowParser:
             self._by_start.setdefault(_start_key(slot, labelling), []).append(slot)
         self._plans: dict[date, DayPlan] = {}
         self._seen: dict[int, int] = {}
+        # Bulk reading (parse_lines) covers files whose every value cell is a plain number:
+        # no per-interval flags or row quality to read, no decimal commas.
+        self.reads_in_bulk = bool(cols.slots) and not cols.flags and self._row_quality is None \
+            and not settings.decimal_comma
+        self.bulk_rows = 0  # rows parse_lines read from its matrix
+        self._value_columns = sorted(s.column for s in cols.slots)
+        self._head = max(v for v in (self._mpxn, self._date, self._unit_col) if v is not None) + 1 \
+            if self._date is not None else 0
 
     def parse(self, number: int, row: list[str]) -> ParsedMeterDay | RowRejection:
         if len(row) < self._width:
@@ -83,6 +96,85 @@ class WideRowParser:
         self._structure_problems(row, plan, day, problems)
         self._cross_row(number, mpxn, day, source, quality, problems)
         return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
+
+    def parse_lines(self, first: int, lines: list[str], delimiter: str,
+                    one_row: Callable[[int, list[str]], Iterable[ParsedItem]]) -> Iterator[ParsedItem]:
+        """The items of consecutive lines holding no quote character (numbered from
+        ``first``), in line order, exactly as :meth:`parse` would give them row by row.
+
+        The value cells of the block are read as one float matrix by pandas' C reader
+        (its converter rounds exactly as ``float()`` does); a row whose cells are all
+        finite numbers, for a day with one column per period, becomes a meter-day
+        from that matrix. Every other line (blank cells, odd width, bad date, a
+        repeated header) goes through ``one_row`` with its cells as the csv module
+        reads them; blank lines are skipped as the csv reader skips them.
+        """
+        width = len(self._cols.names)
+        bulk = [i for i, line in enumerate(lines) if line.count(delimiter) == width - 1]
+        matrix = self._value_matrix([lines[i] for i in bulk], delimiter, width) if bulk else None
+        row_of = dict(zip(bulk, range(len(bulk)))) if matrix is not None else {}
+        finite = np.isfinite(matrix).all(axis=1).tolist() if matrix is not None else []
+        shared: dict = {}
+        for i, line in enumerate(lines):
+            number = first + i
+            k = row_of.get(i)
+            day = self._bulk_row(number, line, delimiter, matrix, k, shared) if k is not None and finite[k] else None
+            if day is not None:
+                self.bulk_rows += 1
+                yield day
+            elif line.replace(delimiter, "").strip():  # the csv reader skips blank lines
+                yield from one_row(number, [c.lstrip(" ") for c in line.split(delimiter)])
+
+    def _value_matrix(self, lines: list[str], delimiter: str, width: int) -> np.ndarray | None:
+        """The value cells of lines of ``width`` cells as float64 (blank: NaN), or None
+        when some cell is not a plain number (then every row is read one by one)."""
+        try:
+            frame = pd.read_csv(
+                io.StringIO("\n".join(lines)), sep=delimiter, header=None, names=range(width),
+                usecols=self._value_columns, dtype="float64", quoting=csv.QUOTE_NONE, skipinitialspace=True,
+                keep_default_na=False, na_values=[""], skip_blank_lines=False, engine="c")
+        except (ValueError, pd.errors.ParserError):
+            return None
+        return frame.to_numpy(dtype="float64")
+
+    def _bulk_row(self, number: int, line: str, delimiter: str, matrix: np.ndarray, k: int,
+                  shared: dict) -> ParsedMeterDay | None:
+        """Row ``k`` of the block's matrix as a meter-day, or None when it needs :meth:`parse`.
+        (The head cells need no leading-space strip: every reader of them strips.)
+        ``shared`` caches, per block, what rows of one date and unit cell share, and
+        the matrix as lists per column selection and unit factor."""
+        head = line.split(delimiter, self._head)
+        mpxn = clean_mpxn(head[self._mpxn]) if self._mpxn is not None else (self._settings.default_mpxn or "")
+        key = (head[self._date], cell(head, self._unit_col))  # type: ignore[index]
+        of_day = shared.get(key) or shared.setdefault(key, self._bulk_day(*key))
+        if not mpxn or of_day[0] is None:
+            return None
+        day, unit, columns, factor = of_day
+        lists = shared.get((columns, factor)) or shared.setdefault((columns, factor), self._lists(matrix, columns, factor))
+        source = lists[0][k]
+        values = lists[1][k] if factor != 1.0 else source
+        quality = "A" * len(source)
+        problems: list[Problem] = []
+        self._cross_row(number, mpxn, day, source, quality, problems)
+        return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
+
+    def _bulk_day(self, date_text: str, unit_text: str) -> tuple:
+        """(day, unit, value columns, unit factor) of a date and unit cell, or (None,)
+        when their rows need :meth:`parse`."""
+        stamp = parse_stamp(date_text, self._settings.day_first)
+        unit = row_unit(unit_text, self._settings.unit)
+        if stamp is None or unit is None:
+            return (None,)
+        plan = self._plans.get(stamp.day) or self._plan(stamp.day)
+        if not plan.simple:
+            return (None,)
+        return stamp.day, unit, tuple(plan.columns), self._settings.factor(unit)
+
+    def _lists(self, matrix: np.ndarray, columns: tuple[int, ...], factor: float) -> tuple[list, list | None]:
+        """The block's rows of these value columns as lists, as given and in kWh
+        (numpy's products are the same IEEE products parse() takes)."""
+        selected = matrix[:, [self._value_columns.index(c) for c in columns]]
+        return selected.tolist(), (selected * factor).tolist() if factor != 1.0 else None
 
     def _numbers(self, row: list[str], plan: DayPlan, problems: list[Problem]) -> list[float | None]:
         cells = plan.cells(row)

@@ -1,0 +1,126 @@
+"""Wide CSVs are read in bulk (runs of quote-free lines through pandas' C reader,
+services/ingest/domain/wide.py ``parse_lines``). Whatever the file holds, the
+bulk reading must give exactly the items, row numbers and reasons the row-by-row
+reading gives."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.ingest.domain import parsing
+from services.ingest.domain.decoding import CsvSource
+from services.ingest.domain.model import ParsedMeterDay, UnparseableFile
+from services.ingest.domain.parsing import parse_file
+
+TIMES = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
+HEADERS = {
+    "start": ["MPAN", "Date", *TIMES],
+    "end": ["MPAN", "Date", *TIMES[1:], "24:00"],
+    "extras": ["Site", "MPAN", "Postcode", "Date", "Units", *TIMES, "Total"],
+    "numbered": ["MPRN", "Read Date", *[f"HH{n:02d}" for n in range(1, 51)]],
+}
+DATES = ["2019-11-13", "13/11/2019", "2019-10-27", "2019-03-31", "Nov 13 2019 12:00AM", "2019-02-30", "soon", ""]
+number_text = st.one_of(
+    st.floats(min_value=0, max_value=1e4, allow_nan=False).map(repr),
+    st.floats(min_value=-1e3, max_value=1e6, allow_nan=False).map(lambda x: f"{x:.3f}"),
+    st.integers(0, 10**20).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda x: f"{x:.17e}"),
+)
+odd_text = st.sampled_from(["", " ", "  1.5", "1.5 ", "-", "n/a", "nan", "-nan", "NaN", "inf", "-Infinity", "1e400",
+                            "abc", "1_0", ".", "e5", "0x10", "+1.5", "1.", "-0", "1,5", '"2.5"', '"1,234.5"', "١"])
+cell_text = st.one_of(number_text, number_text, number_text, odd_text)
+
+
+@st.composite
+def wide_files(draw):
+    layout = draw(st.sampled_from(sorted(HEADERS)))
+    header = HEADERS[layout]
+    delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
+    lines = [delimiter.join(header)]
+    for _ in range(draw(st.integers(0, 40))):
+        kind = draw(st.sampled_from(["row"] * 8 + ["blank", "header", "short", "long", "separators"]))
+        if kind == "blank":
+            lines.append("")
+        elif kind == "header":
+            lines.append(delimiter.join(header))
+        elif kind == "separators":
+            lines.append(delimiter * (len(header) - 1))
+        else:
+            width = len(header) + {"row": 0, "short": -draw(st.integers(1, 5)), "long": draw(st.integers(1, 3))}[kind]
+            cells = [draw(cell_text) for _ in range(width)]
+            mpxn_column = next(i for i, h in enumerate(header) if h.startswith("MP"))
+            date_column = next(i for i, h in enumerate(header) if h.endswith("Date"))
+            if mpxn_column < width:
+                cells[mpxn_column] = draw(st.sampled_from(["2000000000001", "2000000000002", " 12 3456 7890 123", ""]))
+            if date_column < width:
+                cells[date_column] = draw(st.sampled_from(DATES))
+            if layout == "extras" and width > 4 and draw(st.booleans()):
+                cells[4] = draw(st.sampled_from(["kWh", "Wh", "m3", "", "gallons"]))
+            lines.append(delimiter.join(cells))
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
+
+
+def _items(text: str, monkeypatch, bulk_lines: int):
+    monkeypatch.setattr(parsing, "SAMPLE_ROWS", 2)
+    monkeypatch.setattr(parsing, "BULK_LINES", bulk_lines)
+    try:
+        result = parse_file(text.encode(), "file.csv")
+    except UnparseableFile as exc:
+        return exc.reason
+    items = [repr(item) for item in result]  # repr: tells -0.0 from 0.0
+    return result.detected, result.rows_read, items
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(wide_files(), st.integers(1, 9))
+def test_bulk_reading_gives_what_row_by_row_reading_gives(monkeypatch, text, bulk_lines):
+    assert _items(text, monkeypatch, bulk_lines) == _items(text, monkeypatch, 0)  # 0: every row by the csv module
+
+
+def test_bulk_reading_reads_a_clean_file_in_bulk(monkeypatch):
+    rows = [",".join(["MPAN", "Date", *TIMES])] + [
+        ",".join([f"20000000000{i:02d}", "2019-11-13", *(["0.5"] * 48)]) for i in range(30)]
+    monkeypatch.setattr(parsing, "SAMPLE_ROWS", 2)
+    calls = []
+    bulk = parsing.WideRowParser.parse_lines
+    monkeypatch.setattr(parsing.WideRowParser, "parse_lines", lambda self, *args: calls.append(self) or bulk(self, *args))
+    result = parse_file("\n".join(rows).encode(), "file.csv")
+    items = list(result)
+    assert len(items) == 30 and all(isinstance(i, ParsedMeterDay) and i.values == [0.5] * 48 for i in items)
+    assert result.rows_read == 30
+    assert calls and calls[0].bulk_rows == 28  # all but the two sample rows
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(number_text, odd_text), min_size=1, max_size=20))
+def test_the_c_reader_reads_every_plain_number_as_float_does(cells):
+    """pandas >= 3.1 converts with one exact converter; a number it reads must be float() of the cell."""
+    cells = [c for c in cells if '"' not in c and "," not in c]  # lines with these are not read in bulk
+    try:
+        read = pd.read_csv(io.StringIO("\n".join(f"x,{c}" for c in cells)), header=None, names=[0, 1], usecols=[1],
+                           dtype="float64", quoting=3, skipinitialspace=True, keep_default_na=False,
+                           na_values=[""], skip_blank_lines=False, engine="c")[1].tolist()
+    except ValueError:
+        return  # the block is read row by row
+    for cell, value in zip(cells, read):
+        if value == value and abs(value) != float("inf"):
+            assert repr(value) == repr(float(cell)), cell
+
+
+@pytest.mark.parametrize("line", ["a,b,c", " a, b,\tc", "1.5,  ,x ", "x,,"])
+def test_a_quote_free_line_splits_as_the_csv_module_reads_it(line):
+    source = CsvSource(iter([line, line]), ",", 0)
+    assert source.plain_lines(1) == (1, [line])
+    assert next(source) == (2, [c.lstrip(" ") for c in line.split(",")])
+
+
+def test_plain_lines_stop_before_a_line_with_a_quote():
+    source = CsvSource(iter(["a,b", 'c,"d', 'e",f', "g,h"]), ",", 0)
+    assert source.plain_lines(10) == (1, ["a,b"])
+    assert source.plain_lines(10) == (2, [])
+    assert next(source) == (3, ["c", "de", "f"])  # one row over two lines, numbered by its last
+    assert source.plain_lines(10) == (4, ["g,h"])
