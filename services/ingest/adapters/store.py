@@ -13,8 +13,7 @@ from services.ingest.domain.validation import MeterHistory, SupplyPointInfo
 from services.ingest.domain.versioning import ExistingVersion
 from shared import db
 
-_SUPPLY_POINT_COLUMNS = ("mpxn", "fuel", "meter_type", "profile_class", "settlement", "active", "enrolment_status",
-                         "opt_out_window_ends")
+_SUPPLY_POINT_COLUMNS = SupplyPointInfo._fields
 
 
 def supply_point_infos(conn: Connection, mpxns: Collection[str]) -> dict[str, SupplyPointInfo]:

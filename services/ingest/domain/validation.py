@@ -25,7 +25,8 @@ _PARSER_PROBLEM_ORDER = ("period_count", "conflicting_duplicate", "non_numeric")
 
 class SupplyPointInfo(NamedTuple):
     """What validation needs to know about a supply point (from the portfolio service).
-    A tuple: ingest builds one per meter per chunk."""
+    A tuple: ingest builds one per meter per chunk. (An open opt-out window is
+    not ingest's business: the data is accepted and portfolio holds it back.)"""
 
     mpxn: str
     fuel: Literal["electricity", "gas"]
@@ -34,7 +35,6 @@ class SupplyPointInfo(NamedTuple):
     settlement: Literal["nhh", "hh"] = "nhh"
     active: bool = True
     enrolment_status: str = "active"
-    opt_out_window_ends: date | None = None
 
 
 class MeterHistory(NamedTuple):
@@ -58,8 +58,7 @@ class ValidationRules:
 DEFAULT_RULES = ValidationRules()
 
 
-@dataclass(frozen=True)
-class AcceptedMeterDay:
+class AcceptedMeterDay(NamedTuple):
     day: ParsedMeterDay
     flags: tuple[str, ...] = ()
 
@@ -106,9 +105,12 @@ def onboarding_decision(supply_point: SupplyPointInfo) -> tuple[bool, str]:
     return False, f"AMR power needs profile class 01-08, got {supply_point.profile_class or 'none'}"
 
 
+_KIND = slice(1, 5)  # (fuel, meter_type, profile_class, settlement) of a SupplyPointInfo
+
+
 @lru_cache(maxsize=256)  # supply points come in a handful of kinds; ingest asks once per meter-day
-def _onboarding_of_kind(fuel: str, meter_type: str, profile_class: str | None, settlement: str) -> tuple[bool, str]:
-    return onboarding_decision(SupplyPointInfo("", fuel, meter_type, profile_class, settlement))  # type: ignore[arg-type]
+def _onboarding_of_kind(kind: tuple) -> tuple[bool, str]:
+    return onboarding_decision(SupplyPointInfo("", *kind))
 
 
 def _profile_class(value: str | None) -> str | None:
@@ -154,7 +156,7 @@ def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date,
 
 
 def _supply_point_reason(sp: SupplyPointInfo) -> tuple[str, str] | None:
-    onboarded, why = _onboarding_of_kind(sp.fuel, sp.meter_type, sp.profile_class, sp.settlement)
+    onboarded, why = _onboarding_of_kind(sp[_KIND])
     if not onboarded:
         return "not_onboarded", why
     if sp.enrolment_status == "opted_out":

@@ -77,7 +77,7 @@ def test_future_date_boundary(day, accepted):
 
 
 def test_opt_out_window_still_open_is_accepted_and_held_downstream():
-    sp = SMART_POWER._replace(enrolment_status="pending_opt_out", opt_out_window_ends=date(2019, 11, 20))
+    sp = SMART_POWER._replace(enrolment_status="pending_opt_out")
     assert isinstance(validate_meter_day(meter_day(), sp, TODAY), AcceptedMeterDay)
 
 
