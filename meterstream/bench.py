@@ -152,15 +152,19 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
     accepted = result.counts.accepted
     rss_growth = rss.stop()
 
-    async def measure() -> tuple[float, float, float]:
+    async def measure() -> tuple[list[float], float, float, tuple[float, int]]:
         await ensure_topics(settings)
-        raw_topic = f"bench.raw.{int(time.time())}"
         from dataclasses import replace
 
-        await ensure_topics(settings, [replace(READS, name=raw_topic)])
         with ingest_engine.connect() as conn:  # the events the relay will publish, as it renders them
             payloads = [(key, payload) for _, _, key, payload in publishing.pending_reads(conn, accepted)]
-        produce = await _raw_produce(settings.kafka_bootstrap_servers, raw_topic, payloads)
+
+        async def raw_produce(topic: str) -> float:
+            await ensure_topics(settings, [replace(READS, name=topic)])
+            return await _raw_produce(settings.kafka_bootstrap_servers, topic, payloads)
+
+        raw_topic = f"bench.raw.{time.time_ns()}"
+        produce = [await raw_produce(raw_topic)]
         consume = await _raw_consume(settings.kafka_bootstrap_servers, raw_topic, len(payloads))
 
         producer = EventProducer(settings, "bench")
@@ -188,7 +192,9 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         e2e = time.perf_counter() - t0
         await asyncio.gather(sink, *relay_tasks)
         await producer.stop()
-        return produce, consume, e2e, await file_to_bus()
+        to_bus = await file_to_bus()
+        produce.append(await raw_produce(f"{raw_topic}.again"))  # the baseline again after both ingests: machines drift
+        return produce, consume, e2e, to_bus
 
     async def file_to_bus() -> tuple[float, int]:
         """Ingest a second file while the service's relay process publishes it: the
@@ -208,8 +214,10 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
 
     produce, consume, e2e, (to_bus, to_bus_events) = asyncio.run(measure())
     n_events = accepted
-    raw_rate = n_events / produce
-    rows.append(row("bus ceiling: aiokafka produce (acks=all)", f"{raw_rate:,.0f} meter-days/s", "-", 1.0, "reference", True))
+    raw_rate = n_events / (sum(produce) / len(produce))
+    rows.append(row("bus ceiling: aiokafka produce (acks=all)",
+                    f"{raw_rate:,.0f} meter-days/s (mean of two runs, before and after the second ingest: "
+                    f"{' and '.join(f'{n_events / p:,.0f}' for p in produce)})", "-", 1.0, "reference", True))
     rows.append(row("bus ceiling: aiokafka consume + orjson", f"{n_events / consume:,.0f} meter-days/s", "-", 1.0,
                     "reference", True))
     ingest_rate = accepted / ingest_seconds
@@ -219,9 +227,9 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
                     f"{raw_rate:,.0f}/s raw produce", ingest_rate / raw_rate, ">= 0.5 x raw produce",
                     ingest_rate / raw_rate >= 0.5))
     to_bus_rate = to_bus_events / to_bus
-    rows.append(row("ingest -> on the bus: a second D+1 file, relay process publishing meanwhile",
-                    f"{to_bus_rate:,.0f} meter-days/s", f"{raw_rate:,.0f}/s raw produce", to_bus_rate / raw_rate,
-                    "reported (ceiling = 1.0)", True))
+    rows.append(row("ingest -> on the bus (issue #4's parse, validate and publish): a second D+1 file, relay "
+                    "process publishing meanwhile", f"{to_bus_rate:,.0f} meter-days/s", f"{raw_rate:,.0f}/s raw produce",
+                    to_bus_rate / raw_rate, ">= 0.5 x raw produce", to_bus_rate / raw_rate >= 0.5))
     e2e_rate = accepted / e2e
     rows.append(row("pipeline: outbox relay -> bus -> portfolio store", f"{e2e_rate:,.0f} meter-days/s",
                     f"{raw_rate:,.0f}/s raw produce", e2e_rate / raw_rate, "reported (ceiling = 1.0)", True))
