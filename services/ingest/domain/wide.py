@@ -103,22 +103,26 @@ class WideRowParser:
         ``first``), in line order, exactly as :meth:`parse` would give them row by row.
 
         The value cells of the block are read as one float matrix by pandas' C reader
-        (its converter rounds exactly as ``float()`` does); a row whose cells are all
-        finite numbers, for a day with one column per period, becomes a meter-day
-        from that matrix. Every other line (blank cells, odd width, bad date, a
-        repeated header) goes through ``one_row`` with its cells as the csv module
-        reads them; blank lines are skipped as the csv reader skips them.
+        (its converter rounds exactly as ``float()`` does); a row whose cells are
+        finite numbers or missing-value tokens, for a day with one column per
+        period, becomes a meter-day from that matrix. Every other line (odd width,
+        bad date, a repeated header, infinities, ...) goes through ``one_row`` with
+        its cells as the csv module reads them; blank lines are skipped as the csv
+        reader skips them.
         """
         width = len(self._cols.names)
         bulk = [i for i, line in enumerate(lines) if line.count(delimiter) == width - 1]
         matrix = self._value_matrix([lines[i] for i in bulk], delimiter, width) if bulk else None
         row_of = dict(zip(bulk, range(len(bulk)))) if matrix is not None else {}
-        finite = np.isfinite(matrix).all(axis=1).tolist() if matrix is not None else []
+        # per row: 0 all finite, 1 some NaN (a missing value, if its cell says so), 2 an infinity
+        kinds = (np.isinf(matrix).any(axis=1) * 2 | np.isnan(matrix).any(axis=1)).tolist() \
+            if matrix is not None else []
         shared: dict = {}
         for i, line in enumerate(lines):
             number = first + i
             k = row_of.get(i)
-            day = self._bulk_row(number, line, delimiter, matrix, k, shared) if k is not None and finite[k] else None
+            day = self._bulk_row(number, line, delimiter, matrix, k, kinds[k] == 1, shared) \
+                if k is not None and kinds[k] < 2 else None
             if day is not None:
                 self.bulk_rows += 1
                 yield day
@@ -137,7 +141,7 @@ class WideRowParser:
             return None
         return frame.to_numpy(dtype="float64")
 
-    def _bulk_row(self, number: int, line: str, delimiter: str, matrix: np.ndarray, k: int,
+    def _bulk_row(self, number: int, line: str, delimiter: str, matrix: np.ndarray, k: int, gaps: bool,
                   shared: dict) -> ParsedMeterDay | None:
         """Row ``k`` of the block's matrix as a meter-day, or None when it needs :meth:`parse`.
         (The head cells need no leading-space strip: every reader of them strips.)
@@ -154,6 +158,13 @@ class WideRowParser:
         source = lists[0][k]
         values = lists[1][k] if factor != 1.0 else source
         quality = "A" * len(source)
+        if gaps:  # parse() reads a missing-value token as None, and nothing else as NaN
+            cells = line.split(delimiter)
+            if any(v != v and cells[c].strip().lower() not in MISSING_TOKENS for v, c in zip(source, columns)):
+                return None
+            source = [None if v != v else v for v in source]
+            values = source if factor == 1.0 else [None if v is None else v * factor for v in source]
+            quality = "".join("-" if v is None else "A" for v in source)
         problems: list[Problem] = []
         self._cross_row(number, mpxn, day, source, quality, problems)
         return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
