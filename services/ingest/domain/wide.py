@@ -18,6 +18,7 @@ from services.ingest.domain.timestamps import parse_stamp
 from services.ingest.domain.units import MISSING_TOKENS, parse_number
 from shared.hh import LONDON, period_starts_utc, periods_in_day
 
+SMALLEST_BULK = 32  # lines: a block with an odd cell is halved down to this
 REPEATED_HOUR = (60, 90)  # local start minutes of the autumn extra hour
 _MASK64 = (1 << 64) - 1
 
@@ -65,12 +66,11 @@ class WideRowParser:
             self._by_start.setdefault(_start_key(slot, labelling), []).append(slot)
         self._plans: dict[date, DayPlan] = {}
         self._seen: dict[int, int] = {}
-        # Bulk reading (parse_lines) covers files whose every value cell is a plain number:
-        # no per-interval flags or row quality to read, no decimal commas.
-        self.reads_in_bulk = bool(cols.slots) and not cols.flags and self._row_quality is None \
-            and not settings.decimal_comma
+        # Bulk reading (parse_lines) covers files without a row quality column or decimal commas.
+        self.reads_in_bulk = bool(cols.slots) and self._row_quality is None and not settings.decimal_comma
         self.bulk_rows = 0  # rows parse_lines read from its matrix
         self._value_columns = sorted(s.column for s in cols.slots)
+        self._flag_columns = sorted(set(cols.flags.values()))
         self._head = max(v for v in (self._mpxn, self._date, self._unit_col) if v is not None) + 1 \
             if self._date is not None else 0
 
@@ -104,44 +104,51 @@ class WideRowParser:
 
         The value cells of the block are read as one float matrix by pandas' C reader
         (its converter rounds exactly as ``float()`` does); a row whose cells are
-        finite numbers or missing-value tokens, for a day with one column per
-        period, becomes a meter-day from that matrix. Every other line (odd width,
-        bad date, a repeated header, infinities, ...) goes through ``one_row`` with
-        its cells as the csv module reads them; blank lines are skipped as the csv
-        reader skips them.
+        finite numbers or missing-value tokens, for a day with a column per period
+        and blank columns for times the day does not have, becomes a meter-day from
+        that matrix. Every other line (odd width, bad date, a repeated header,
+        infinities, ...) goes through ``one_row`` with its cells as the csv module
+        reads them; blank lines are skipped as the csv reader skips them.
         """
         width = len(self._cols.names)
         bulk = [i for i, line in enumerate(lines) if line.count(delimiter) == width - 1]
-        matrix = self._value_matrix([lines[i] for i in bulk], delimiter, width) if bulk else None
+        read = self._value_matrix([lines[i] for i in bulk], delimiter, width) if bulk else None
+        if read is None and len(lines) > SMALLEST_BULK:  # an odd cell: halve the block, so it costs only its part
+            half = len(lines) // 2
+            yield from self.parse_lines(first, lines[:half], delimiter, one_row)
+            yield from self.parse_lines(first + half, lines[half:], delimiter, one_row)
+            return
+        matrix, flags = read if read is not None else (None, None)
         row_of = dict(zip(bulk, range(len(bulk)))) if matrix is not None else {}
-        # per row: 0 all finite, 1 some NaN (a missing value, if its cell says so), 2 an infinity
-        kinds = (np.isinf(matrix).any(axis=1) * 2 | np.isnan(matrix).any(axis=1)).tolist() \
-            if matrix is not None else []
+        infinite = np.isinf(matrix).any(axis=1).tolist() if matrix is not None else []
         shared: dict = {}
         for i, line in enumerate(lines):
             number = first + i
             k = row_of.get(i)
-            day = self._bulk_row(number, line, delimiter, matrix, k, kinds[k] == 1, shared) \
-                if k is not None and kinds[k] < 2 else None
+            day = self._bulk_row(number, line, delimiter, (matrix, flags), k, shared) \
+                if k is not None and not infinite[k] else None
             if day is not None:
                 self.bulk_rows += 1
                 yield day
             elif line.replace(delimiter, "").strip():  # the csv reader skips blank lines
                 yield from one_row(number, [c.lstrip(" ") for c in line.split(delimiter)])
 
-    def _value_matrix(self, lines: list[str], delimiter: str, width: int) -> np.ndarray | None:
-        """The value cells of lines of ``width`` cells as float64 (blank: NaN), or None
-        when some cell is not a plain number (then every row is read one by one)."""
+    def _value_matrix(self, lines: list[str], delimiter: str, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The value cells of lines of ``width`` cells as float64 (blank: NaN) and
+        their flag cells as text, or None when some value cell is not a plain number
+        (then every row is read one by one)."""
+        values = self._value_columns
         try:
             frame = pd.read_csv(
                 io.StringIO("\n".join(lines)), sep=delimiter, header=None, names=range(width),
-                usecols=self._value_columns, dtype="float64", quoting=csv.QUOTE_NONE, skipinitialspace=True,
-                keep_default_na=False, na_values=[""], skip_blank_lines=False, engine="c")
+                usecols=values + self._flag_columns, dtype=dict.fromkeys(values, "float64") | dict.fromkeys(
+                    self._flag_columns, str), quoting=csv.QUOTE_NONE, skipinitialspace=True, keep_default_na=False,
+                na_values=dict.fromkeys(values, [""]), skip_blank_lines=False, engine="c")
         except (ValueError, pd.errors.ParserError):
             return None
-        return frame.to_numpy(dtype="float64")
+        return frame[values].to_numpy(dtype="float64"), frame[self._flag_columns].to_numpy()
 
-    def _bulk_row(self, number: int, line: str, delimiter: str, matrix: np.ndarray, k: int, gaps: bool,
+    def _bulk_row(self, number: int, line: str, delimiter: str, read: tuple[np.ndarray, np.ndarray], k: int,
                   shared: dict) -> ParsedMeterDay | None:
         """Row ``k`` of the block's matrix as a meter-day, or None when it needs :meth:`parse`.
         (The head cells need no leading-space strip: every reader of them strips.)
@@ -153,39 +160,54 @@ class WideRowParser:
         of_day = shared.get(key) or shared.setdefault(key, self._bulk_day(*key))
         if not mpxn or of_day[0] is None:
             return None
-        day, unit, columns, factor = of_day
-        lists = shared.get((columns, factor)) or shared.setdefault((columns, factor), self._lists(matrix, columns, factor))
-        source = lists[0][k]
-        values = lists[1][k] if factor != 1.0 else source
-        quality = "A" * len(source)
-        if gaps:  # parse() reads a missing-value token as None, and nothing else as NaN
-            cells = line.split(delimiter)
-            if any(v != v and cells[c].strip().lower() not in MISSING_TOKENS for v, c in zip(source, columns)):
+        day, unit, plan, factor = of_day
+        key = (id(plan), factor)  # plans live as long as the parser
+        source_rows, scaled, qualities, gappy = shared.get(key) or shared.setdefault(key, self._lists(read, plan, factor))
+        source = source_rows[k]
+        values = scaled[k] if scaled is not None else source
+        quality = qualities[k]
+        cells = line.split(delimiter) if gappy[k] or plan.orphans else []
+        if any(cells[s.column].strip().lower() not in MISSING_TOKENS for s in plan.orphans):
+            return None  # parse() reports the values for times the day does not have
+        if gappy[k]:  # parse() reads a missing-value token as None, and nothing else as NaN
+            if any(v != v and cells[c].strip().lower() not in MISSING_TOKENS for v, c in zip(source, plan.columns)):
                 return None
             source = [None if v != v else v for v in source]
             values = source if factor == 1.0 else [None if v is None else v * factor for v in source]
-            quality = "".join("-" if v is None else "A" for v in source)
+            quality = "".join("-" if v is None else q for v, q in zip(source, quality))
         problems: list[Problem] = []
         self._cross_row(number, mpxn, day, source, quality, problems)
         return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
 
     def _bulk_day(self, date_text: str, unit_text: str) -> tuple:
-        """(day, unit, value columns, unit factor) of a date and unit cell, or (None,)
-        when their rows need :meth:`parse`."""
+        """(day, unit, plan, unit factor) of a date and unit cell, or (None,) when
+        their rows need :meth:`parse` (the file lacks or repeats a period's column)."""
         stamp = parse_stamp(date_text, self._settings.day_first)
         unit = row_unit(unit_text, self._settings.unit)
         if stamp is None or unit is None:
             return (None,)
         plan = self._plans.get(stamp.day) or self._plan(stamp.day)
-        if not plan.simple:
+        if plan.duplicates or plan.absent:
             return (None,)
-        return stamp.day, unit, tuple(plan.columns), self._settings.factor(unit)
+        return stamp.day, unit, plan, self._settings.factor(unit)
 
-    def _lists(self, matrix: np.ndarray, columns: tuple[int, ...], factor: float) -> tuple[list, list | None]:
-        """The block's rows of these value columns as lists, as given and in kWh
-        (numpy's products are the same IEEE products parse() takes)."""
-        selected = matrix[:, [self._value_columns.index(c) for c in columns]]
-        return selected.tolist(), (selected * factor).tolist() if factor != 1.0 else None
+    def _lists(self, read: tuple[np.ndarray, np.ndarray], plan: DayPlan, factor: float) -> tuple:
+        """Per row of the block, for one plan: the values as given and in kWh (numpy's
+        products are the same IEEE products parse() takes), the quality from the flag
+        cells (as if every value were present) and whether a value is missing."""
+        matrix, flags = read
+        selected = matrix[:, [self._value_columns.index(c) for c in plan.columns]]  # type: ignore[arg-type]
+        with np.errstate(over="ignore"):  # a product too large is inf, as parse() gets it
+            scaled = (selected * factor).tolist() if factor != 1.0 else None
+        gappy = np.isnan(selected).any(axis=1).tolist()
+        if not any(f is not None for f in plan.flags):
+            return selected.tolist(), scaled, ["A" * len(plan.columns)] * len(matrix), gappy
+        positions = [self._flag_columns.index(f) if f is not None else None for f in plan.flags]
+        texts = np.array([flags[:, p] if p is not None else np.full(len(flags), "", dtype=object) for p in positions],
+                         dtype=object).T
+        char = {text: quality_char(text) or "A" for text in set(texts.ravel().tolist())}
+        qualities = ["".join(map(char.__getitem__, row)) for row in texts.tolist()]
+        return selected.tolist(), scaled, qualities, gappy
 
     def _numbers(self, row: list[str], plan: DayPlan, problems: list[Problem]) -> list[float | None]:
         cells = plan.cells(row)

@@ -5,6 +5,7 @@ reading gives."""
 from __future__ import annotations
 
 import io
+import random
 
 import pandas as pd
 import pytest
@@ -23,7 +24,9 @@ HEADERS = {
     "end": ["MPAN", "Date", *TIMES[1:], "24:00"],
     "extras": ["Site", "MPAN", "Postcode", "Date", "Units", *TIMES, "Total"],
     "numbered": ["MPRN", "Read Date", *[f"HH{n:02d}" for n in range(1, 51)]],
+    "flags": ["MPAN", "Date", *[c for t in [*TIMES[1:], "24:00"] for c in (t, "Flag")]],
 }
+FLAGS = ["A", "E", "", " e", "Est", "x", "actual", "substituted"]
 DATES = ["2019-11-13", "13/11/2019", "2019-10-27", "2019-03-31", "Nov 13 2019 12:00AM", "2019-02-30", "soon", ""]
 number_text = st.one_of(
     st.floats(min_value=0, max_value=1e4, allow_nan=False).map(repr),
@@ -66,6 +69,9 @@ def wide_files(draw):
                                                            " 12 3456 7890 123", ""]))
             if date_column < width:
                 cells[date_column] = draw(st.sampled_from(DATES[:1] * 6 + DATES))
+            if layout == "flags":
+                for i in range(3, width, 2):
+                    cells[i] = draw(st.sampled_from(FLAGS))
             if layout == "extras" and width > 4 and draw(st.booleans()):
                 cells[4] = draw(st.sampled_from(["kWh", "Wh", "m3", "", "gallons"]))
             lines.append(delimiter.join(cells))
@@ -73,6 +79,7 @@ def wide_files(draw):
 
 
 def _items(text: str, monkeypatch, bulk_lines: int):
+    """(what parsing gives, the meter-days read in bulk)."""
     monkeypatch.setattr(parsing, "SAMPLE_ROWS", 2)
     monkeypatch.setattr(parsing, "BULK_LINES", bulk_lines)
     bulk_days = []
@@ -81,11 +88,9 @@ def _items(text: str, monkeypatch, bulk_lines: int):
     try:
         result = parse_file(text.encode(), "file.csv")
     except UnparseableFile as exc:
-        return exc.reason
+        return exc.reason, bulk_days
     items = [repr(item) for item in result]  # repr: tells -0.0 from 0.0
-    if bulk_lines:
-        event(f"meter-days read in bulk: {'none' if not bulk_days else 'with gaps' if any(None in d.values for d in bulk_days) else 'some'}")
-    return result.detected, result.rows_read, items
+    return (result.detected, result.rows_read, items), bulk_days
 
 
 def _kept(days: list, day):
@@ -97,7 +102,10 @@ def _kept(days: list, day):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(wide_files(), st.integers(1, 9))
 def test_bulk_reading_gives_what_row_by_row_reading_gives(monkeypatch, text, bulk_lines):
-    assert _items(text, monkeypatch, bulk_lines) == _items(text, monkeypatch, 0)  # 0: every row by the csv module
+    bulk, bulk_days = _items(text, monkeypatch, bulk_lines)
+    assert bulk == _items(text, monkeypatch, 0)[0]  # 0: every row by the csv module
+    gaps = any(None in d.values for d in bulk_days)
+    event(f"meter-days read in bulk: {'none' if not bulk_days else 'with gaps' if gaps else 'some'}")
 
 
 def test_bulk_reading_reads_a_clean_file_in_bulk(monkeypatch):
@@ -145,3 +153,28 @@ def test_plain_lines_stop_before_a_line_with_a_quote():
     assert source.plain_lines(10) == (2, [])
     assert next(source) == (3, ["c", "de", "f"])  # one row over two lines, numbered by its last
     assert source.plain_lines(10) == (4, ["g,h"])
+
+
+@pytest.mark.parametrize("layout", sorted(HEADERS))
+def test_bulk_reading_of_a_large_mostly_clean_file_matches(monkeypatch, layout):
+    """Hypothesis keeps its files small; this one has blocks of hundreds of lines
+    with a few gaps, flags and odd rows among them."""
+    rng = random.Random(layout)
+    header = HEADERS[layout]
+    lines = [",".join(header)]
+    for n in range(600):
+        cells = [f"{rng.uniform(0, 5):.3f}" if rng.random() > 0.02 else rng.choice(["", " "]) for _ in header]
+        cells[0], cells[1] = f"20000000{n:05d}", "2019-11-13"
+        if layout == "extras":
+            cells[1], cells[3], cells[4] = f"20000000{n:05d}", "13/11/2019", rng.choice(["kWh", "Wh", "m3"])
+        if layout == "flags":
+            cells[3::2] = [rng.choice(FLAGS) for _ in cells[3::2]]
+        if layout == "numbered":  # a 48-period day: HH49 and HH50 blank, or not (then rejected)
+            cells[-2:] = ["", " "] if rng.random() > 0.01 else ["1", ""]
+        if rng.random() < 0.01:
+            cells[5] = rng.choice(["abc", "inf", "-", '"1.5"'])
+        lines.append(",".join(cells))
+    text = "\n".join(lines)
+    bulk, bulk_days = _items(text, monkeypatch, 100)
+    assert bulk == _items(text, monkeypatch, 0)[0]
+    assert len(bulk_days) > 400 and any(None in d.values for d in bulk_days)
