@@ -142,16 +142,18 @@ class CsvSource:
 
     def plain_lines(self, limit: int) -> tuple[int, list[str]]:
         """(number of the first line, up to ``limit`` raw lines without a quote
-        character); no lines when the next line has one or the text has ended."""
+        character, none too long for the csv reader); no lines when the next line
+        is not such a line or the text has ended."""
         while self.line_num < self._skip and next(self._feed(), None) is not None:
             pass
         first = self.line_num + 1
         taken: list[str] = []
+        longest = csv.field_size_limit()  # a longer field is an error of the csv reader's: leave it to the reader
         while len(taken) < limit:
             line = self._held.pop() if self._held else next(self._lines, None)
             if line is None:
                 break
-            if '"' in line:
+            if '"' in line or len(line) > longest:
                 self._held.append(line)
                 break
             taken.append(line)

@@ -4,6 +4,7 @@ bulk reading must give exactly the items, row numbers and reasons the row-by-row
 reading gives."""
 from __future__ import annotations
 
+import csv
 import io
 import random
 
@@ -178,3 +179,10 @@ def test_bulk_reading_of_a_large_mostly_clean_file_matches(monkeypatch, layout):
     bulk, bulk_days = _items(text, monkeypatch, 100)
     assert bulk == _items(text, monkeypatch, 0)[0]
     assert len(bulk_days) > 400 and any(None in d.values for d in bulk_days)
+
+
+def test_plain_lines_leave_a_line_too_long_for_the_csv_reader_to_it():
+    long = "x" * (csv.field_size_limit() + 1)
+    source = CsvSource(iter(["a,b", long]), ",", 0)
+    assert source.plain_lines(10) == (1, ["a,b"])
+    assert next(source) == (2, None)  # the reader's error: a malformed row
