@@ -8,7 +8,9 @@ from datetime import date, datetime, timezone
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from services.aq.adapters import tables as t
 from services.aq.entrypoints.main import build
 from services.aq.reference import ALP_DAF_SAMPLE, WEATHER_NORMAL_SAMPLE
 from shared import db
@@ -36,12 +38,27 @@ async def eventually(check, what: str, timeout: float = 180.0):
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; last status: {_last_status}")
+            raise AssertionError(f"timed out waiting for {what}; last status: {_last_status}; "
+                                 f"meter points: {_points()}")
         await asyncio.sleep(0.3)
 
 
+def _points() -> list:
+    """What the calendar holds of each point (for a timeout's message: this test has timed out on loaded CI)."""
+    if _engine is None:
+        return []
+    with _engine.connect() as conn:
+        return [(r.mprn, r.source, r.processed_through, r.lock_version, r.state[:400])
+                for r in conn.execute(select(t.meter_points))]
+
+
+_engine = None
+
+
 def test_events_to_history_through_the_api(settings):
+    global _engine
     settings = settings.model_copy(update={"aq_business_date": date(2025, 1, 15)})
+    _engine = db.make_engine(settings.database_url_for("aq"))
     db.upgrade("aq", settings.database_url_for("aq"))
     asyncio.run(scenario(settings))
 
