@@ -203,7 +203,7 @@ def _step_through(conn: Connection, record: repo.PointRecord, through: date, ref
     out = Records()
     if record.processed_through >= through:
         return out
-    pending = repo.unoffered_reads(conn, record.mprn, through)
+    pending = offered = repo.unoffered_reads(conn, record.mprn, through)
     hh_days = repo.gas_days_from(conn, record.mprn, record.chain.through)
     day = record.processed_through + timedelta(days=1)
     while day <= through:
@@ -222,7 +222,7 @@ def _step_through(conn: Connection, record: repo.PointRecord, through: date, ref
         out.extend(records_of(outputs))
         day += timedelta(days=1)
     record.processed_through = through
-    repo.mark_offered(conn, record.mprn, through)
+    repo.mark_offered(conn, record.mprn, offered)
     return out
 
 

@@ -161,3 +161,20 @@ def test_restart_resumes_without_repeating_a_day(aq):
     app_.catch_up(engine, date(2024, 12, 5), provider2.get(START))
     after = kinds(engine, "2000001")
     assert after[: len(first)] == first and after.count("calculated") == 2 and after.count("snapshot") == 1
+
+
+def test_a_read_stored_while_the_calendar_steps_is_offered_at_the_next_step(aq):
+    """The calendar marks offered only the reads it offered: one that a consumer
+    commits meanwhile (or changes) waits for the next step instead of being lost."""
+    _, engine, _ = aq
+    first, later = register_reads("7700000001", date(2023, 11, 1), 1, 300.0)
+    with engine.begin() as conn:
+        repo.store_register_reads(conn, [first])
+    with engine.begin() as conn:
+        offered = repo.unoffered_reads(conn, "7700000001", START)
+        with engine.begin() as other:  # a consumer's transaction, committed while the step runs
+            repo.store_register_reads(other, [later, first.model_copy(update={"register_value": 999.0})])
+        repo.mark_offered(conn, "7700000001", offered)
+    with engine.connect() as conn:
+        assert [(r.read_date, r.index) for r in repo.unoffered_reads(conn, "7700000001", START)] == \
+            [(first.read_date, 999.0), (later.read_date, later.register_value)]

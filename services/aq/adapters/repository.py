@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Iterable, Optional
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from services.aq.adapters import tables as t
 from services.aq.adapters.codec import decode_chain, decode_point, encode_chain, encode_point
@@ -87,10 +87,16 @@ def unoffered_reads(conn: Connection, mprn: str, through: date) -> list[Read]:
     return [Read(r.read_date, r.index_value, r.unit) for r in rows]
 
 
-def mark_offered(conn: Connection, mprn: str, through: date) -> None:
-    conn.execute(update(t.register_reads).where(
-        t.register_reads.c.mprn == mprn, t.register_reads.c.read_date <= through,
-        t.register_reads.c.offered.is_(False)).values(offered=True))
+def mark_offered(conn: Connection, mprn: str, reads: list[Read]) -> None:
+    """Mark these reads offered, as :func:`unoffered_reads` gave them: a read stored or
+    changed since then stays unoffered for the next step (marking every read up to a
+    date would also mark one a consumer committed while the calendar was stepping)."""
+    if reads:
+        c = t.register_reads.c
+        conn.execute(update(t.register_reads).where(
+            c.mprn == mprn, c.read_date == bindparam("day"), c.index_value == bindparam("index"),
+            c.unit == bindparam("read_unit"), c.offered.is_(False)).values(offered=True),
+            [{"day": r.read_date, "index": r.index, "read_unit": r.unit} for r in reads])
 
 
 # ------------------------------------------------------------------------ meter points
