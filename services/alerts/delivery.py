@@ -7,6 +7,10 @@ skipped or failed), so a redelivered notification never resends. Two workers
 never send the same record at once: each attempt is claimed in the database
 (compare-and-set), with a Redis (or in-process) lease in front of it so most
 losers do not even reach the database.
+
+The one repeat that remains is inherent to SMTP: a sender killed after the
+server accepted an email but before its record says so sends that email again
+after the lease, with the same Message-ID (receivers drop such duplicates).
 """
 from __future__ import annotations
 

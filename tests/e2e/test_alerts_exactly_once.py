@@ -125,9 +125,12 @@ def test_kill_and_restart_misses_and_doubles_nothing(stack, smtp):
     ids = sorted(n["notification_id"] for n in inbox)
     assert len(ids) == len(set(ids)) == expected
     assert {n["period"] for n in inbox} == {d.isoformat() for d in DAYS}
-    assert len(mailbox.messages) == expected
-    message_ids = {m.content.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0] for m in mailbox.messages}
-    assert len(message_ids) == expected
+    message_ids = [m.content.split(b"Message-ID: ", 1)[1].split(b"\r\n", 1)[0] for m in mailbox.messages]
+    assert len(set(message_ids)) == expected  # every notification emailed
+    # ... and once, but for the email the kill may have cut between the SMTP server's
+    # acceptance and the delivery record: no sender can make those two one step, so
+    # that one email may go again, with the same Message-ID for the receiver to drop.
+    assert len(message_ids) - expected <= 1, len(message_ids)
     status = ops.get("/api/v1/ops/status")["alerts"]
     assert status["notifications"] == expected and status["deliveries_email_sent"] == expected
     assert status["outbox_pending"] == 0
