@@ -8,9 +8,10 @@ never send the same record at once: each attempt is claimed in the database
 (compare-and-set), with a Redis (or in-process) lease in front of it so most
 losers do not even reach the database.
 
-The one repeat that remains is inherent to SMTP: a sender killed after the
-server accepted an email but before its record says so sends that email again
-after the lease, with the same Message-ID (receivers drop such duplicates).
+The repeat that remains is inherent to SMTP: a sender killed after the server
+accepted an email but before its record says so sends that email again after
+the lease, with the same Message-ID (receivers drop such duplicates); at most
+the sends in flight (``parallel``) are cut that way.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ DELIVERY_GROUP = "meterstream-alerts-delivery"
 
 
 class Delivery:
+    PARALLEL = 8  # sends in flight at once
     def __init__(
         self,
         engine: Engine,
@@ -46,7 +48,7 @@ class Delivery:
         max_backoff_seconds: float = 900.0,
         lease_seconds: int = 30,
         per_hour_limit: int = 60,
-        parallel: int = 8,
+        parallel: int = PARALLEL,
     ):
         self._engine, self._channels, self._kv, self._clock = engine, dict(channels), kv, clock
         self._max_attempts = max_attempts
