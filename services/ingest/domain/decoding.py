@@ -119,11 +119,11 @@ class CsvSource:
         self._skip = skip
         self._reader = csv.reader(self._feed(), delimiter=delimiter, skipinitialspace=True)
 
+    def _next_line(self) -> str | None:
+        return self._held.pop() if self._held else next(self._lines, None)
+
     def _feed(self) -> Iterator[str]:
-        while True:
-            line = self._held.pop() if self._held else next(self._lines, None)
-            if line is None:
-                return
+        while (line := self._next_line()) is not None:
             self.line_num += 1
             yield line
 
@@ -144,13 +144,13 @@ class CsvSource:
         """(number of the first line, up to ``limit`` raw lines without a quote
         character, none too long for the csv reader); no lines when the next line
         is not such a line or the text has ended."""
-        while self.line_num < self._skip and next(self._feed(), None) is not None:
-            pass
+        while self.line_num < self._skip and self._next_line() is not None:
+            self.line_num += 1
         first = self.line_num + 1
         taken: list[str] = []
         longest = csv.field_size_limit()  # a longer field is an error of the csv reader's: leave it to the reader
         while len(taken) < limit:
-            line = self._held.pop() if self._held else next(self._lines, None)
+            line = self._next_line()
             if line is None:
                 break
             if '"' in line or len(line) > longest:

@@ -179,11 +179,11 @@ def _row_items(result: ParseResult, number: int, cells: list[str] | None, header
 def _wide_items(result: ParseResult, sample: list[Row], source: CsvSource, header: list[str],
                 parser: WideRowParser) -> Iterator[ParsedItem]:
     """A wide CSV's items: runs of quote-free lines read in bulk, other rows one by one."""
-    def one_row(number: int, cells: list[str]) -> Iterator[ParsedItem]:
+    def one_row(number: int, cells: list[str] | None) -> Iterator[ParsedItem]:
         return _row_items(result, number, cells, header, parser.parse)
 
     for number, cells in sample:
-        yield from _row_items(result, number, cells, header, parser.parse)
+        yield from one_row(number, cells)
     while True:
         first, lines = source.plain_lines(BULK_LINES)
         if lines:
@@ -194,7 +194,7 @@ def _wide_items(result: ParseResult, sample: list[Row], source: CsvSource, heade
         row = next(source, None)
         if row is None:
             return
-        yield from _row_items(result, row[0], row[1], header, parser.parse)
+        yield from one_row(*row)
 
 
 def _find_header(rows: Iterator[Row], profile: FeedProfile | None,

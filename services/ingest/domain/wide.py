@@ -156,13 +156,14 @@ class WideRowParser:
         the matrix as lists per column selection and unit factor."""
         head = line.split(delimiter, self._head)
         mpxn = clean_mpxn(head[self._mpxn]) if self._mpxn is not None else (self._settings.default_mpxn or "")
-        key = (head[self._date], cell(head, self._unit_col))  # type: ignore[index]
-        of_day = shared.get(key) or shared.setdefault(key, self._bulk_day(*key))
+        cells_of_day = (head[self._date], cell(head, self._unit_col))  # type: ignore[index]
+        of_day = shared.get(cells_of_day) or shared.setdefault(cells_of_day, self._bulk_day(*cells_of_day))
         if not mpxn or of_day[0] is None:
             return None
         day, unit, plan, factor = of_day
-        key = (id(plan), factor)  # plans live as long as the parser
-        source_rows, scaled, qualities, gappy = shared.get(key) or shared.setdefault(key, self._lists(read, plan, factor))
+        selection = (id(plan), factor)  # plans live as long as the parser
+        source_rows, scaled, qualities, gappy = shared.get(selection) or shared.setdefault(
+            selection, self._lists(read, plan, factor))
         source = source_rows[k]
         values = scaled[k] if scaled is not None else source
         quality = qualities[k]
