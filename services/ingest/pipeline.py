@@ -19,19 +19,19 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from itertools import islice
 
 import numpy as np
 from sqlalchemy import Engine
 
 from services.ingest.adapters import publishing, store
 from services.ingest.adapters.tables import outbox
-from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, RowRejection, UnparseableFile
+from services.ingest.domain.model import (
+    MeterDayBlock, ParsedMeterDay, ParsedRegisterRead, RowRejection, StreamItem, UnparseableFile,
+)
 from services.ingest.domain.parsing import parse_file
 from services.ingest.domain.profiles import FeedProfile
 from services.ingest.domain.validation import (
-    MeterHistory, ValueStats, day_p95s, folded_history, validate_meter_day, validate_register_read,
-    value_stats_of_rows,
+    MeterHistory, day_p95s, folded_history, validate_block, validate_register_read, value_stats_of_rows,
 )
 from services.ingest.domain.versioning import content_hashes, decide_version
 from shared.contracts import REGISTER_READS, REJECTED
@@ -65,10 +65,18 @@ class BatchResult:
     counts: Counts = field(default_factory=Counts)
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
+def _chunks(items: Iterable[StreamItem], size: int) -> Iterator[tuple[list[StreamItem], int]]:
+    """The items in lists of about ``size`` meter-days (blocks are not split), each with its count of items."""
+    chunk: list[StreamItem] = []
+    n = 0
+    for item in items:
+        chunk.append(item)
+        n += len(item) if isinstance(item, MeterDayBlock) else 1
+        if n >= size:
+            yield chunk, n
+            chunk, n = [], 0
+    if chunk:
+        yield chunk, n
 
 
 class Hasher:
@@ -108,10 +116,10 @@ def ingest(
     try:
         parsed = parse_file(hasher, filename, profile, mpxn=mpxn)
         result = BatchResult(batch_id, parsed.detected.describe())
-        for chunk in _chunks(parsed, CHUNK):
+        for chunk, n in _chunks(parsed.stream(), CHUNK):
             _write_chunk(engine, chunk, result, today, now, source_ts)
             if on_progress:
-                on_progress(len(chunk))
+                on_progress(n)
         result.counts.rows_read = parsed.rows_read
     except UnparseableFile as exc:
         with engine.begin() as conn:
@@ -134,46 +142,53 @@ def _write_chunk(engine: Engine, items: list, result: BatchResult, today: date, 
 
 def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datetime, source_ts: datetime) -> None:
     counts = result.counts
-    days = [i for i in items if isinstance(i, ParsedMeterDay)]
+    blocks = _blocks(items)
     reads = [i for i in items if isinstance(i, ParsedRegisterRead)]
     refused: list[RowRejection] = [i for i in items if isinstance(i, RowRejection)]
-    points = store.supply_point_infos(conn, {d.mpxn for d in days} | {r.mpxn for r in reads})
-    histories = store.histories(conn, {d.mpxn for d in days})
-    existing = store.existing_versions(conn, {(d.mpxn, d.settlement_date) for d in days})
+    meters = {m for b in blocks for m in b.mpxns}
+    points = store.supply_point_infos(conn, meters | {r.mpxn for r in reads})
+    histories = store.histories(conn, meters)
+    existing = store.existing_versions(conn, {key for b in blocks for key in zip(b.mpxns, b.dates)})
 
     versions: dict[tuple, tuple] = {}  # the current row per meter-day of this chunk
     audit: list[tuple] = []  # versions that are not (or no longer) current
     retire: list = []
     announced: list[tuple[str, date, int, str]] = []  # publishing.READS_OUTBOX_COLUMNS
     touched: dict[str, MeterHistory] = {}
-    for day, (digest, blob, day_p95, values) in zip(days, _value_summaries(days)):
-        mpxn = day.mpxn
-        verdict = validate_meter_day(day, points.get(mpxn), today, histories.get(mpxn), stats=values)
-        if isinstance(verdict, RowRejection):
-            refused.append(verdict)
-            continue
-        key = (mpxn, day.settlement_date)
-        decision = decide_version(existing.get(key, ()), digest, source_ts)
-        if decision.kind == "unchanged":
-            counts.unchanged += 1
-            continue
-        existing.setdefault(key, []).append((decision.version, digest, source_ts))
-        row = (mpxn, day.settlement_date, decision.version, digest, source_ts, result.batch_id, day.row_number,
-               blob, day.quality, day.source_unit, ",".join(verdict.flags), now)  # store.VERSION_COLUMNS less current
-        if not decision.becomes_current:
-            audit.append(row + (False,))
-            counts.superseded += 1
-            continue
-        if key in versions:  # revised again within this chunk
-            audit.append(versions[key][:-1] + (False,))
-        versions[key] = row + (True,)
-        counts.accepted += 1
-        counts.flagged += bool(verdict.flags)
-        if decision.version > 1:
-            counts.revised += 1
-            retire.append(key)
-        announced.append((mpxn, day.settlement_date, decision.version, points[mpxn].fuel))
-        touched[mpxn] = folded_history(touched.get(mpxn, histories.get(mpxn)), day_p95)
+    for block in blocks:
+        stats = value_stats_of_rows(block.kwh)
+        verdicts = validate_block(block, points, today, histories, stats=stats)
+        digests = content_hashes(block.kwh, block.qualities)
+        blobs = _row_bytes(block.kwh)
+        p95s = day_p95s(block.kwh).tolist()
+        for i, verdict in enumerate(verdicts):
+            if verdict.__class__ is RowRejection:
+                refused.append(verdict)  # type: ignore[arg-type]
+                continue
+            mpxn, day, digest = block.mpxns[i], block.dates[i], digests[i]
+            key = (mpxn, day)
+            decision = decide_version(existing.get(key, ()), digest, source_ts)
+            if decision.kind == "unchanged":
+                counts.unchanged += 1
+                continue
+            existing.setdefault(key, []).append((decision.version, digest, source_ts))
+            row = (mpxn, day, decision.version, digest, source_ts, result.batch_id, block.row_numbers[i],
+                   blobs[i], block.qualities[i], block.source_units[i], ",".join(verdict), now)  # type: ignore[arg-type]
+            # ^ store.VERSION_COLUMNS less current
+            if not decision.becomes_current:
+                audit.append(row + (False,))
+                counts.superseded += 1
+                continue
+            if key in versions:  # revised again within this chunk
+                audit.append(versions[key][:-1] + (False,))
+            versions[key] = row + (True,)
+            counts.accepted += 1
+            counts.flagged += bool(verdict)
+            if decision.version > 1:  # type: ignore[operator]
+                counts.revised += 1
+                retire.append(key)
+            announced.append((mpxn, day, decision.version, points[mpxn].fuel))  # type: ignore[arg-type]
+            touched[mpxn] = folded_history(touched.get(mpxn, histories.get(mpxn)), p95s[i])
 
     register_rows, register_events = [], []
     for read in reads:
@@ -204,18 +219,29 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
                     reason_code=r.reason_code, reason=r.reason, rejected_at=now) for r in refused])
 
 
-def _value_summaries(days: list[ParsedMeterDay]) -> list[tuple[str, bytes, float, ValueStats]]:
-    """Each meter-day's content hash, stored values (shared.hh.encode_values), day
-    p95 and value stats, computed a float64 matrix per period count rather than a
-    day at a time."""
-    out: list = [None] * len(days)
-    by_length: dict[int, list[int]] = {}
-    for i, day in enumerate(days):
-        by_length.setdefault(len(day.values), []).append(i)
-    for indices in by_length.values():
-        matrix = np.array([days[i].values for i in indices], dtype="<f8")  # None -> NaN
-        digests = content_hashes(matrix, [days[i].quality for i in indices])
-        for i, digest, row, p95, stats in zip(indices, digests, matrix, day_p95s(matrix).tolist(),
-                                              value_stats_of_rows(matrix)):
-            out[i] = (digest, row.tobytes(), p95, stats)
-    return out
+def _blocks(items: list) -> list[MeterDayBlock]:
+    """Every meter-day of a chunk in blocks, in file order: bulk blocks as read,
+    runs of single meter-days of one period count packed into blocks."""
+    blocks: list[MeterDayBlock] = []
+    run: list[ParsedMeterDay] = []
+    for item in items:
+        if isinstance(item, ParsedMeterDay):
+            if run and len(run[0].values) != len(item.values):
+                blocks.append(MeterDayBlock.of_days(run))
+                run = []
+            run.append(item)
+        elif isinstance(item, MeterDayBlock):
+            if run:
+                blocks.append(MeterDayBlock.of_days(run))
+                run = []
+            blocks.append(item)
+    if run:
+        blocks.append(MeterDayBlock.of_days(run))
+    return blocks
+
+
+def _row_bytes(values: np.ndarray) -> list[bytes]:
+    """Each row of a float64 matrix as stored (shared.hh.encode_values)."""
+    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
+    size = values.shape[1] * 8
+    return [data[i:i + size] for i in range(0, len(data), size)] if size else [b""] * len(values)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, NamedTuple, Union
 
+import numpy as np
+
 Layout = Literal["wide", "long", "octopus_json", "register"]
 Labelling = Literal["interval_start", "interval_end", "period_number"]
 SourceUnit = Literal["kWh", "Wh", "m3"]
@@ -51,6 +53,46 @@ class ParsedMeterDay:
 
 
 @dataclass(frozen=True, slots=True)
+class MeterDayBlock:
+    """Consecutive meter-days of one period count, as columns: what bulk reading
+    gives and what ingest validates and stores, without an object per meter-day.
+
+    ``kwh`` and ``source`` are float64 matrices with one row per meter-day and NaN
+    for a missing interval (a parsed value is never NaN); ``source`` is ``kwh``
+    itself when every row's unit is kWh.
+    """
+
+    row_numbers: list[int]
+    mpxns: list[str]
+    dates: list[date]
+    kwh: np.ndarray
+    qualities: list[str]
+    source_units: list[SourceUnit]
+    source: np.ndarray
+    problems: list[tuple[Problem, ...]]
+
+    def __len__(self) -> int:
+        return len(self.mpxns)
+
+    @classmethod
+    def of_days(cls, days: list[ParsedMeterDay]) -> MeterDayBlock:
+        """Meter-days that all have the same number of values, as one block."""
+        kwh = np.array([d.values for d in days], dtype="<f8").reshape(len(days), -1)  # None -> NaN
+        source = kwh if all(d.source_values is d.values or not d.source_values for d in days) else \
+            np.array([d.source_values or d.values for d in days], dtype="<f8").reshape(len(days), -1)
+        return cls([d.row_number for d in days], [d.mpxn for d in days], [d.settlement_date for d in days], kwh,
+                   [d.quality for d in days], [d.source_unit for d in days], source, [d.problems for d in days])
+
+    def days(self) -> list[ParsedMeterDay]:
+        """The meter-days one by one (None for a missing interval), as the row parser gives them."""
+        kwh = [[None if v != v else v for v in row] for row in self.kwh.tolist()]
+        source = kwh if self.source is self.kwh else \
+            [[None if v != v else v for v in row] for row in self.source.tolist()]
+        return [ParsedMeterDay(*fields) for fields in zip(
+            self.row_numbers, self.mpxns, self.dates, kwh, self.qualities, self.source_units, source, self.problems)]
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedRegisterRead:
     """A gas (or power) meter index read, as needed by the AQ service."""
 
@@ -74,6 +116,7 @@ class RowRejection:
 
 
 ParsedItem = Union[ParsedMeterDay, ParsedRegisterRead, RowRejection]
+StreamItem = Union[ParsedItem, MeterDayBlock]  # what ParseResult.stream() gives
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from services.ingest.domain.decoding import CsvSource, Row, csv_rows, text_lines
 from services.ingest.domain.detect import END_HINT, START_HINT, REGISTER_WORDS, Columns, classify, normalise
 from services.ingest.domain.long import LongRowParser, octopus_items
 from services.ingest.domain.model import (
-    DetectedFormat, Labelling, Layout, ParsedItem, RowRejection, UnparseableFile,
+    DetectedFormat, Labelling, Layout, MeterDayBlock, ParsedItem, RowRejection, StreamItem, UnparseableFile,
 )
 from services.ingest.domain.profiles import FeedProfile
 from services.ingest.domain.register import RegisterRowParser
@@ -37,16 +37,25 @@ _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 class ParseResult:
     """The detected format plus a single-pass, lazy stream of parsed items.
 
-    ``rows_read`` counts data rows consumed so far (the final count once iterated).
+    ``stream()`` gives meter-days read in bulk as MeterDayBlocks (what ingest
+    stores); iterating gives every meter-day on its own. ``rows_read`` counts data
+    rows consumed so far (the final count once iterated).
     """
 
     def __init__(self, detected: DetectedFormat) -> None:
         self.detected = detected
         self.rows_read = 0
-        self._items: Iterator[ParsedItem] = iter(())
+        self._items: Iterator[StreamItem] = iter(())
+
+    def stream(self) -> Iterator[StreamItem]:
+        return self._items
 
     def __iter__(self) -> Iterator[ParsedItem]:
-        return self._items
+        for item in self._items:
+            if isinstance(item, MeterDayBlock):
+                yield from item.days()
+            else:
+                yield item
 
 
 def parse_file(data: bytes | Iterable[bytes], filename: str, profile: FeedProfile | None = None,
@@ -177,7 +186,7 @@ def _row_items(result: ParseResult, number: int, cells: list[str] | None, header
 
 
 def _wide_items(result: ParseResult, sample: list[Row], source: CsvSource, header: list[str],
-                parser: WideRowParser) -> Iterator[ParsedItem]:
+                parser: WideRowParser) -> Iterator[StreamItem]:
     """A wide CSV's items: runs of quote-free lines read in bulk, other rows one by one."""
     def one_row(number: int, cells: list[str] | None) -> Iterator[ParsedItem]:
         return _row_items(result, number, cells, header, parser.parse)

@@ -11,11 +11,11 @@ import math
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import Literal, Mapping, NamedTuple
 
 import numpy as np
 
-from services.ingest.domain.model import ParsedMeterDay, ParsedRegisterRead, RowRejection
+from services.ingest.domain.model import MeterDayBlock, ParsedMeterDay, ParsedRegisterRead, RowRejection
 from shared.hh import periods_in_day
 
 NOT_ONBOARDED_HH = "import/export sites not supported yet"
@@ -64,31 +64,24 @@ class AcceptedMeterDay(NamedTuple):
 
 
 class ValueStats(NamedTuple):
-    """What the rules need of a day's values: how many are present, the smallest
-    and the largest (NaN when none is). Ingest computes them for a whole chunk at
-    once (:func:`value_stats_of_rows`); :func:`value_stats` does one day."""
+    """What the rules need of each row of a block's values, as lists: how many
+    values are present, the smallest and the largest (NaN when none is)."""
 
-    present: int
-    minimum: float
-    maximum: float
-
-
-def value_stats(values: list[float | None]) -> ValueStats:
-    present = values if None not in values else [v for v in values if v is not None]
-    if not present:
-        return ValueStats(0, math.nan, math.nan)
-    return ValueStats(len(present), min(present), max(present))
+    present: list[int]
+    minimum: list[float]
+    maximum: list[float]
 
 
-def value_stats_of_rows(values: np.ndarray) -> list[ValueStats]:
-    """:func:`value_stats` of each row of a float64 matrix (NaN = missing)."""
+def value_stats_of_rows(values: np.ndarray) -> ValueStats:
+    """The :class:`ValueStats` of a float64 matrix (NaN = missing)."""
     present = np.count_nonzero(~np.isnan(values), axis=1)
     empty = present == 0
     filled = values[~empty] if empty.any() else values  # nanmin warns on all-NaN rows
     minimum = np.full(len(values), np.nan)
     maximum = np.full(len(values), np.nan)
-    minimum[~empty], maximum[~empty] = np.nanmin(filled, axis=1), np.nanmax(filled, axis=1)
-    return list(map(ValueStats._make, zip(present.tolist(), minimum.tolist(), maximum.tolist())))
+    if filled.size:
+        minimum[~empty], maximum[~empty] = np.nanmin(filled, axis=1), np.nanmax(filled, axis=1)
+    return ValueStats(present.tolist(), minimum.tolist(), maximum.tolist())
 
 
 def onboarding_decision(supply_point: SupplyPointInfo) -> tuple[bool, str]:
@@ -121,38 +114,63 @@ def _profile_class(value: str | None) -> str | None:
 
 def validate_meter_day(day: ParsedMeterDay, supply_point: SupplyPointInfo | None, today: date,
                        history: MeterHistory | None = None, rules: ValidationRules = DEFAULT_RULES,
-                       stats: ValueStats | None = None) -> AcceptedMeterDay | RowRejection:
-    """Accept (with flags) or reject one parsed meter-day; ``stats`` are its
-    :func:`value_stats` when the caller has them already."""
-    stats = stats or value_stats(day.values)
-    rejection = _reject_reason(day, supply_point, today, stats)
-    if rejection is not None:
-        code, reason = rejection
-        return RowRejection(day.row_number, day.mpxn, day.settlement_date, code, reason)
-    assert supply_point is not None
-    return AcceptedMeterDay(day, _flags(day, supply_point, history, rules, stats))
+                       ) -> AcceptedMeterDay | RowRejection:
+    """Accept (with flags) or reject one parsed meter-day: :func:`validate_block` of one row."""
+    (verdict,) = validate_block(MeterDayBlock.of_days([day]), {day.mpxn: supply_point} if supply_point else {},
+                                today, {day.mpxn: history} if history else {}, rules)
+    return verdict if isinstance(verdict, RowRejection) else AcceptedMeterDay(day, verdict)
 
 
-def _reject_reason(day: ParsedMeterDay, sp: SupplyPointInfo | None, today: date,
-                   stats: ValueStats) -> tuple[str, str] | None:
+def validate_block(block: MeterDayBlock, supply_points: Mapping[str, SupplyPointInfo], today: date,
+                   histories: Mapping[str, MeterHistory], rules: ValidationRules = DEFAULT_RULES,
+                   stats: ValueStats | None = None) -> list[tuple[str, ...] | RowRejection]:
+    """Per meter-day of the block, in order: its flags when accepted, its rejection
+    otherwise. ``stats`` are the block's :func:`value_stats_of_rows` when the caller
+    has them already. The reason texts are built only for rejected meter-days."""
+    present, minimum, maximum = stats or value_stats_of_rows(block.kwh)
+    width = block.kwh.shape[1]
+    dates_ok = {day: day <= today and periods_in_day(day) == width for day in set(block.dates)}
+    out: list[tuple[str, ...] | RowRejection] = []
+    for i, (mpxn, day, quality, problems) in enumerate(zip(block.mpxns, block.dates, block.qualities, block.problems)):
+        sp = supply_points.get(mpxn)
+        if sp is None or problems or not dates_ok[day] or minimum[i] < 0 or _supply_point_reason(sp) is not None:
+            code, reason = _reject_reason(block, i, sp, today, minimum[i])
+            out.append(RowRejection(block.row_numbers[i], mpxn, day, code, reason))
+            continue
+        flags: tuple[str, ...] = ()
+        history = histories.get(mpxn)
+        if history is not None and history.days >= rules.min_history_days and present[i] and \
+                maximum[i] > max(rules.spike_factor * history.p95_period_kwh, rules.spike_floor_kwh):
+            flags += ("spike",)
+        if sp.active and present[i] and maximum[i] == 0:  # negatives were rejected: all zero
+            flags += ("zero_on_active",)
+        if "E" in quality:
+            flags += ("estimated",)
+        out.append(flags)
+    return out
+
+
+def _reject_reason(block: MeterDayBlock, i: int, sp: SupplyPointInfo | None, today: date,
+                   minimum: float) -> tuple[str, str]:
+    mpxn, day, problems = block.mpxns[i], block.dates[i], block.problems[i]
     if sp is None:
-        return "unknown_mpxn", f"MPxN {day.mpxn} is not a known supply point"
+        return "unknown_mpxn", f"MPxN {mpxn} is not a known supply point"
     status = _supply_point_reason(sp)
     if status is not None:
         return status
-    if day.settlement_date > today:
-        return "future_date", f"{day.settlement_date} is in the future (today is {today})"
-    expected = periods_in_day(day.settlement_date)
-    if len(day.values) != expected:
-        return "period_count", f"{day.settlement_date} has {expected} periods, got {len(day.values)}"
-    for code in _PARSER_PROBLEM_ORDER if day.problems else ():
-        found = [p.detail for p in day.problems if p.code == code]
+    if day > today:
+        return "future_date", f"{day} is in the future (today is {today})"
+    expected, count = periods_in_day(day), block.kwh.shape[1]
+    if count != expected:
+        return "period_count", f"{day} has {expected} periods, got {count}"
+    for code in _PARSER_PROBLEM_ORDER:
+        found = [p.detail for p in problems if p.code == code]
         if found:
             return code, "; ".join(found)
-    if stats.minimum < 0:
-        negatives = [i + 1 for i, v in enumerate(day.values) if v is not None and v < 0]
+    if minimum < 0:
+        negatives = [n + 1 for n, v in enumerate(block.kwh[i].tolist()) if v < 0]
         return "negative_value", f"negative consumption in period(s) {', '.join(map(str, negatives))}"
-    return None
+    return problems[0].code, problems[0].detail  # a parser problem outside _PARSER_PROBLEM_ORDER
 
 
 def _supply_point_reason(sp: SupplyPointInfo) -> tuple[str, str] | None:
@@ -162,20 +180,6 @@ def _supply_point_reason(sp: SupplyPointInfo) -> tuple[str, str] | None:
     if sp.enrolment_status == "opted_out":
         return "opted_out", f"the customer of {sp.mpxn} opted out of HH data"
     return None
-
-
-def _flags(day: ParsedMeterDay, sp: SupplyPointInfo, history: MeterHistory | None, rules: ValidationRules,
-           stats: ValueStats) -> tuple[str, ...]:
-    flags: list[str] = []
-    if history is not None and history.days >= rules.min_history_days and stats.present:
-        limit = max(rules.spike_factor * history.p95_period_kwh, rules.spike_floor_kwh)
-        if stats.maximum > limit:
-            flags.append("spike")
-    if sp.active and stats.present and stats.maximum == 0:  # negatives were rejected: all zero
-        flags.append("zero_on_active")
-    if "E" in day.quality:
-        flags.append("estimated")
-    return tuple(flags)
 
 
 def validate_register_read(read: ParsedRegisterRead, supply_point: SupplyPointInfo | None,

@@ -7,13 +7,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from services.ingest.domain.common import ParseSettings, cell, clean_mpxn, quality_char, row_unit
 from services.ingest.domain.detect import Columns, Slot
-from services.ingest.domain.model import Labelling, ParsedItem, ParsedMeterDay, Problem, RowRejection
+from services.ingest.domain.model import (
+    Labelling, MeterDayBlock, ParsedItem, ParsedMeterDay, Problem, RowRejection, SourceUnit, StreamItem,
+)
 from services.ingest.domain.timestamps import parse_stamp
 from services.ingest.domain.units import MISSING_TOKENS, parse_number
 from shared.hh import LONDON, period_starts_utc, periods_in_day
@@ -98,9 +101,10 @@ class WideRowParser:
         return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
 
     def parse_lines(self, first: int, lines: list[str], delimiter: str,
-                    one_row: Callable[[int, list[str]], Iterable[ParsedItem]]) -> Iterator[ParsedItem]:
+                    one_row: Callable[[int, list[str]], Iterable[ParsedItem]]) -> Iterator[StreamItem]:
         """The items of consecutive lines holding no quote character (numbered from
-        ``first``), in line order, exactly as :meth:`parse` would give them row by row.
+        ``first``), in line order: exactly what :meth:`parse` gives row by row, with
+        runs of meter-days read in bulk given as MeterDayBlocks.
 
         The value cells of the block are read as one float matrix by pandas' C reader
         (its converter rounds exactly as ``float()`` does); a row whose cells are
@@ -118,20 +122,28 @@ class WideRowParser:
             yield from self.parse_lines(first, lines[:half], delimiter, one_row)
             yield from self.parse_lines(first + half, lines[half:], delimiter, one_row)
             return
-        matrix, flags = read if read is not None else (None, None)
-        row_of = dict(zip(bulk, range(len(bulk)))) if matrix is not None else {}
-        infinite = np.isinf(matrix).any(axis=1).tolist() if matrix is not None else []
+        row_of = dict(zip(bulk, range(len(bulk)))) if read is not None else {}
+        infinite = np.isinf(read[0]).any(axis=1).tolist() if read is not None else []
         shared: dict = {}
+        run: list[_BulkRow] = []  # meter-days read from the matrix, not yet given
         for i, line in enumerate(lines):
             number = first + i
             k = row_of.get(i)
-            day = self._bulk_row(number, line, delimiter, (matrix, flags), k, shared) \
-                if k is not None and not infinite[k] else None
+            day = self._bulk_row(number, line, delimiter, read, k, shared) \
+                if k is not None and not infinite[k] else None  # type: ignore[arg-type]
             if day is not None:
                 self.bulk_rows += 1
-                yield day
+                if run and run[0].selection is not day.selection:
+                    yield _block(run)
+                    run = []
+                run.append(day)
             elif line.replace(delimiter, "").strip():  # the csv reader skips blank lines
+                if run:
+                    yield _block(run)
+                    run = []
                 yield from one_row(number, [c.lstrip(" ") for c in line.split(delimiter)])
+        if run:
+            yield _block(run)
 
     def _value_matrix(self, lines: list[str], delimiter: str, width: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The value cells of lines of ``width`` cells as float64 (blank: NaN) and
@@ -149,40 +161,38 @@ class WideRowParser:
         return frame[values].to_numpy(dtype="float64"), frame[self._flag_columns].to_numpy()
 
     def _bulk_row(self, number: int, line: str, delimiter: str, read: tuple[np.ndarray, np.ndarray], k: int,
-                  shared: dict) -> ParsedMeterDay | None:
+                  shared: dict) -> _BulkRow | None:
         """Row ``k`` of the block's matrix as a meter-day, or None when it needs :meth:`parse`.
         (The head cells need no leading-space strip: every reader of them strips.)
         ``shared`` caches, per block, what rows of one date and unit cell share, and
-        the matrix as lists per column selection and unit factor."""
+        the matrix per column selection and unit factor."""
         head = line.split(delimiter, self._head)
         mpxn = clean_mpxn(head[self._mpxn]) if self._mpxn is not None else (self._settings.default_mpxn or "")
         cells_of_day = (head[self._date], cell(head, self._unit_col))  # type: ignore[index]
         of_day = shared.get(cells_of_day) or shared.setdefault(cells_of_day, self._bulk_day(*cells_of_day))
         if not mpxn or of_day[0] is None:
             return None
-        day, unit, plan, factor = of_day
-        selection = (id(plan), factor)  # plans live as long as the parser
-        source_rows, scaled, qualities, gappy = shared.get(selection) or shared.setdefault(
-            selection, self._lists(read, plan, factor))
-        source = source_rows[k]
-        values = scaled[k] if scaled is not None else source
-        quality = qualities[k]
-        cells = line.split(delimiter) if gappy[k] or plan.orphans else []
-        if any(cells[s.column].strip().lower() not in MISSING_TOKENS for s in plan.orphans):
+        day, unit, plan, factor, key = of_day
+        selection = shared.get(key) or shared.setdefault(key, _Selection.of(self, read, plan, factor))
+        quality = selection.qualities[k]
+        gappy = selection.gappy[k]
+        cells = line.split(delimiter) if gappy or plan.orphans else []
+        if plan.orphans and any(cells[s.column].strip().lower() not in MISSING_TOKENS for s in plan.orphans):
             return None  # parse() reports the values for times the day does not have
-        if gappy[k]:  # parse() reads a missing-value token as None, and nothing else as NaN
-            if any(v != v and cells[c].strip().lower() not in MISSING_TOKENS for v, c in zip(source, plan.columns)):
+        if gappy:  # parse() reads a missing-value token as None, and nothing else as NaN
+            source = selection.source[k]
+            if any(v != v and cells[c].strip().lower() not in MISSING_TOKENS  # type: ignore[index]
+                   for v, c in zip(source.tolist(), plan.columns)):
                 return None
-            source = [None if v != v else v for v in source]
-            values = source if factor == 1.0 else [None if v is None else v * factor for v in source]
-            quality = "".join("-" if v is None else q for v, q in zip(source, quality))
+            quality = "".join("-" if v != v else q for v, q in zip(source.tolist(), quality))
         problems: list[Problem] = []
-        self._cross_row(number, mpxn, day, source, quality, problems)
-        return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
+        self._seen_before(number, mpxn, day, selection.digest_bytes(k), quality, problems)
+        return _BulkRow(selection, k, number, mpxn, day, unit, quality, tuple(problems))
 
     def _bulk_day(self, date_text: str, unit_text: str) -> tuple:
-        """(day, unit, plan, unit factor) of a date and unit cell, or (None,) when
-        their rows need :meth:`parse` (the file lacks or repeats a period's column)."""
+        """(day, unit, plan, unit factor, selection key) of a date and unit cell, or
+        (None,) when their rows need :meth:`parse` (the file lacks or repeats a
+        period's column). Days whose plans pick the same cells share a selection."""
         stamp = parse_stamp(date_text, self._settings.day_first)
         unit = row_unit(unit_text, self._settings.unit)
         if stamp is None or unit is None:
@@ -190,25 +200,8 @@ class WideRowParser:
         plan = self._plans.get(stamp.day) or self._plan(stamp.day)
         if plan.duplicates or plan.absent:
             return (None,)
-        return stamp.day, unit, plan, self._settings.factor(unit)
-
-    def _lists(self, read: tuple[np.ndarray, np.ndarray], plan: DayPlan, factor: float) -> tuple:
-        """Per row of the block, for one plan: the values as given and in kWh (numpy's
-        products are the same IEEE products parse() takes), the quality from the flag
-        cells (as if every value were present) and whether a value is missing."""
-        matrix, flags = read
-        selected = matrix[:, [self._value_columns.index(c) for c in plan.columns]]  # type: ignore[arg-type]
-        with np.errstate(over="ignore"):  # a product too large is inf, as parse() gets it
-            scaled = (selected * factor).tolist() if factor != 1.0 else None
-        gappy = np.isnan(selected).any(axis=1).tolist()
-        if not any(f is not None for f in plan.flags):
-            return selected.tolist(), scaled, ["A" * len(plan.columns)] * len(matrix), gappy
-        positions = [self._flag_columns.index(f) if f is not None else None for f in plan.flags]
-        texts = np.array([flags[:, p] if p is not None else np.full(len(flags), "", dtype=object) for p in positions],
-                         dtype=object).T
-        char = {text: quality_char(text) or "A" for text in set(texts.ravel().tolist())}
-        qualities = ["".join(map(char.__getitem__, row)) for row in texts.tolist()]
-        return selected.tolist(), scaled, qualities, gappy
+        factor = self._settings.factor(unit)
+        return stamp.day, unit, plan, factor, (tuple(plan.columns), tuple(plan.flags), factor)
 
     def _numbers(self, row: list[str], plan: DayPlan, problems: list[Problem]) -> list[float | None]:
         cells = plan.cells(row)
@@ -267,13 +260,18 @@ class WideRowParser:
 
     def _cross_row(self, number: int, mpxn: str, day: date, source: list[float | None], quality: str,
                    problems: list[Problem]) -> None:
+        self._seen_before(number, mpxn, day, _digest_bytes(np.array(source, dtype="<f8")), quality, problems)
+
+    def _seen_before(self, number: int, mpxn: str, day: date, values: bytes, quality: str,
+                     problems: list[Problem]) -> None:
         """The same meter-day twice in one file is fine if identical, a conflict otherwise.
 
         Keeps one packed int per meter-day (row number and a 64-bit content digest,
         keyed by a 64-bit hash of the meter-day) rather than the values, so memory
         stays near 100 bytes per meter-day; a hash collision is ~1e-10 at 100k meters.
+        ``values`` are the meter-day's values as :func:`_digest_bytes` gives them.
         """
-        digest = hash((tuple(source), quality)) & _MASK64
+        digest = hash((values, quality)) & _MASK64
         first = self._seen.setdefault(hash((mpxn, day)), (number << 64) | digest)
         if first & _MASK64 != digest:
             problems.append(Problem("conflicting_duplicate",
@@ -313,6 +311,68 @@ class WideRowParser:
         flags = [self._cols.flags.get(c) if c is not None else None for c in columns]
         simple = not orphans and not duplicates and None not in columns
         return DayPlan.build(columns, flags, labels, orphans, duplicates, simple)
+
+
+class _Selection(NamedTuple):
+    """A bulk block's matrix for one column selection and unit factor: the values
+    as given and in kWh (numpy's products are the same IEEE products parse()
+    takes), per row the quality from the flag cells (as if every value were
+    present) and whether a value is missing, and the values as _digest_bytes."""
+
+    source: np.ndarray
+    kwh: np.ndarray
+    qualities: list[str]
+    gappy: list[bool]
+    digests: bytes
+
+    @classmethod
+    def of(cls, parser: WideRowParser, read: tuple[np.ndarray, np.ndarray], plan: DayPlan, factor: float) -> _Selection:
+        matrix, flags = read
+        selected = matrix[:, [parser._value_columns.index(c) for c in plan.columns]]  # type: ignore[arg-type]
+        with np.errstate(over="ignore"):  # a product too large is inf, as parse() gets it
+            kwh = selected * factor if factor != 1.0 else selected
+        gappy = np.isnan(selected).any(axis=1).tolist()
+        if not any(f is not None for f in plan.flags):
+            qualities = ["A" * len(plan.columns)] * len(matrix)
+        else:
+            positions = [parser._flag_columns.index(f) if f is not None else None for f in plan.flags]
+            texts = np.array([flags[:, p] if p is not None else np.full(len(flags), "", dtype=object)
+                              for p in positions], dtype=object).T
+            char = {text: quality_char(text) or "A" for text in set(texts.ravel().tolist())}
+            qualities = ["".join(map(char.__getitem__, row)) for row in texts.tolist()]
+        return cls(selected, kwh, qualities, gappy, _digest_bytes(selected))
+
+    def digest_bytes(self, k: int) -> bytes:
+        size = self.source.shape[1] * 8
+        return self.digests[k * size:(k + 1) * size]
+
+
+class _BulkRow(NamedTuple):
+    selection: _Selection
+    k: int
+    number: int
+    mpxn: str
+    day: date
+    unit: SourceUnit
+    quality: str
+    problems: tuple[Problem, ...]
+
+
+def _block(rows: list[_BulkRow]) -> MeterDayBlock:
+    """Consecutive meter-days of one selection as a block."""
+    selection = rows[0].selection
+    ks = [r.k for r in rows]
+    source = selection.source[ks]
+    kwh = selection.kwh[ks] if selection.kwh is not selection.source else source
+    return MeterDayBlock([r.number for r in rows], [r.mpxn for r in rows], [r.day for r in rows], kwh,
+                         [r.quality for r in rows], [r.unit for r in rows], source, [r.problems for r in rows])
+
+
+def _digest_bytes(values: np.ndarray) -> bytes:
+    """Values (a row or a matrix, NaN = missing) as bytes that are equal exactly
+    when the values are: -0.0 is 0.0, and a missing value (which the quality marks)
+    is 0.0."""
+    return np.nan_to_num(values.astype("<f8") + 0.0, nan=0.0).tobytes()
 
 
 def _start_key(slot: Slot, labelling: Labelling) -> tuple[int, int]:

@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 
 from services.ingest.domain import parsing
 from services.ingest.domain.decoding import CsvSource
-from services.ingest.domain.model import ParsedMeterDay, UnparseableFile
+from services.ingest.domain.model import MeterDayBlock, ParsedMeterDay, UnparseableFile
 from services.ingest.domain.parsing import parse_file
-from services.ingest.domain.wide import WideRowParser
 
 TIMES = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
 HEADERS = {
@@ -83,21 +82,18 @@ def _items(text: str, monkeypatch, bulk_lines: int):
     """(what parsing gives, the meter-days read in bulk)."""
     monkeypatch.setattr(parsing, "SAMPLE_ROWS", 2)
     monkeypatch.setattr(parsing, "BULK_LINES", bulk_lines)
-    bulk_days = []
-    bulk_row = WideRowParser._bulk_row
-    monkeypatch.setattr(WideRowParser, "_bulk_row", lambda *a: _kept(bulk_days, bulk_row(*a)))
     try:
         result = parse_file(text.encode(), "file.csv")
     except UnparseableFile as exc:
-        return exc.reason, bulk_days
-    items = [repr(item) for item in result]  # repr: tells -0.0 from 0.0
-    return (result.detected, result.rows_read, items), bulk_days
-
-
-def _kept(days: list, day):
-    if day is not None:
-        days.append(day)
-    return day
+        return exc.reason, []
+    items, bulk_days = [], []
+    for item in result.stream():
+        if isinstance(item, MeterDayBlock):
+            bulk_days += item.days()
+            items += item.days()
+        else:
+            items.append(item)
+    return (result.detected, result.rows_read, [repr(i) for i in items]), bulk_days  # repr: tells -0.0 from 0.0
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -14,9 +14,9 @@ import pytest
 
 from services.ingest import pipeline
 from services.ingest.adapters import publishing
-from services.ingest.domain.model import ParsedMeterDay
+from services.ingest.domain.model import MeterDayBlock, ParsedMeterDay
 from services.ingest.domain.validation import (
-    MeterHistory, day_p95s, folded_history, updated_history, value_stats, value_stats_of_rows,
+    MeterHistory, day_p95s, folded_history, updated_history, value_stats_of_rows,
 )
 from services.ingest.domain.versioning import content_hash, content_hashes
 from shared.contracts.events import MeterDayRead
@@ -36,28 +36,44 @@ def _nan_is_none(x):
     return None if x != x else x
 
 
+def reference_stats(vals: list[float | None]) -> tuple:
+    """(present, minimum, maximum) of one day, None for the extremes of a day with no values."""
+    present = [v for v in vals if v is not None]
+    return (len(present), min(present), max(present)) if present else (0, None, None)
+
+
 @given(st.lists(values, min_size=1, max_size=5))
 def test_batch_hashes_and_p95_match_the_per_day_code(rows):
     matrix = np.array(rows, dtype="<f8")
     qualities = ["".join("-" if v is None else "A" for v in r) for r in rows]
     assert content_hashes(matrix, qualities) == [reference_hash(r, q) for r, q in zip(rows, qualities)]
     assert [content_hash(r, q) for r, q in zip(rows, qualities)] == [reference_hash(r, q) for r, q in zip(rows, qualities)]
-    assert [tuple(map(_nan_is_none, s)) for s in value_stats_of_rows(matrix)] == \
-        [tuple(map(_nan_is_none, value_stats(r))) for r in rows]
+    assert [tuple(map(_nan_is_none, s)) for s in zip(*value_stats_of_rows(matrix))] == \
+        [reference_stats(r) for r in rows]
     history = MeterHistory(days=3, p95_period_kwh=2.0)
     for row, p95 in zip(rows, day_p95s(matrix).tolist()):
         assert folded_history(history, p95) == updated_history(history, row)
         assert folded_history(None, p95) == updated_history(None, row)
 
 
-def test_summaries_group_days_of_different_lengths():
-    days = [ParsedMeterDay(1, "2000000000001", date(2019, 10, 27), [0.5] * 49 + [None], "A" * 49 + "-"),
-            ParsedMeterDay(2, "2000000000002", date(2019, 11, 13), [0.25] * 48, "E" * 48)]
-    summaries = pipeline._value_summaries(days)
-    for day, (digest, blob, p95, _) in zip(days, summaries):
-        assert digest == reference_hash(day.values, day.quality)
-        assert blob == encode_values(day.values)
-        assert folded_history(None, p95) == updated_history(None, day.values)
+def test_single_meter_days_are_stored_from_blocks_of_one_period_count():
+    def kwh_day(number: int, day: date, values: list, quality: str) -> ParsedMeterDay:
+        return ParsedMeterDay(number, f"200000000000{number}", day, values, quality, "kWh", values)
+
+    days = [kwh_day(1, date(2019, 10, 27), [0.5] * 49 + [None], "A" * 49 + "-"),
+            kwh_day(2, date(2019, 11, 13), [0.25] * 48, "E" * 48),
+            kwh_day(3, date(2019, 11, 13), [None] * 47 + [-0.0], "-" * 47 + "A")]
+    blocks = pipeline._blocks(["a rejection or register read", days[0], *days[1:]])
+    assert [b.row_numbers for b in blocks] == [[1], [2, 3]]
+    assert [d for b in blocks for d in b.days()] == days
+    for block in blocks:
+        digests = content_hashes(block.kwh, block.qualities)
+        for day, digest, blob, p95 in zip(block.days(), digests, pipeline._row_bytes(block.kwh),
+                                          day_p95s(block.kwh).tolist()):
+            assert digest == reference_hash(day.values, day.quality)
+            assert blob == encode_values(day.values)
+            assert folded_history(None, p95) == updated_history(None, day.values)
+    assert MeterDayBlock.of_days(days[1:]).days() == days[1:]
 
 
 @pytest.mark.parametrize("flags, expected_flags", [("spike,estimated", ["spike", "estimated"]), ("", [])])
