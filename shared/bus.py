@@ -72,6 +72,9 @@ async def wait_for_broker(settings: Settings, timeout: float = 60.0) -> None:
             await admin.close()
 
 
+PARTITION_CACHE = 250_000  # keys send_raw remembers (about 30 MB)
+
+
 class EventProducer:
     """acks=all producer; ``send_many`` returns once every event is acknowledged."""
 
@@ -79,6 +82,7 @@ class EventProducer:
         self._settings = settings
         self._service = service
         self._producer: AIOKafkaProducer | None = None
+        self._partition_of: dict[tuple[str, int], dict[bytes, int]] = {}  # (topic, partitions) -> key -> partition
 
     async def start(self) -> None:
         # Created here: aiokafka binds to the running event loop.
@@ -109,13 +113,21 @@ class EventProducer:
         Uses aiokafka's batch API: a ``send()`` per record costs several times the
         CPU (a future and an accumulator pass each), which for an outbox relay is
         most of its work. Partitions are chosen by the producer's own partitioner,
-        so a key lands where ``send()`` would put it, and its records keep their order."""
+        so a key lands where ``send()`` would put it, and its records keep their order;
+        they are remembered per key, as the partitioner's hash is pure Python and
+        the same meters are published every day."""
         producer = self._producer
         partitions = {name: sorted(await producer.partitions_for(name)) for name in {r[0] for r in records}}
+        if sum(map(len, self._partition_of.values())) > PARTITION_CACHE:
+            self._partition_of.clear()
+        known = {name: self._partition_of.setdefault((name, len(found)), {}) for name, found in partitions.items()}
         open_batches: dict[tuple[str, int], BatchBuilder] = {}
         futures = []
         for name, key, value in records:
-            partition = producer._partitioner(key, partitions[name], partitions[name])  # noqa: SLF001 - the configured one
+            partition = known[name].get(key)
+            if partition is None:
+                partition = known[name][key] = producer._partitioner(  # noqa: SLF001 - the configured one
+                    key, partitions[name], partitions[name])
             batch = open_batches.get((name, partition))
             if batch is None or batch.append(key=key, value=value, timestamp=None) is None:
                 if batch is not None:  # full: send it and start the next

@@ -65,18 +65,18 @@ class BatchResult:
     counts: Counts = field(default_factory=Counts)
 
 
-def _chunks(items: Iterable[StreamItem], size: int) -> Iterator[tuple[list[StreamItem], int]]:
-    """The items in lists of about ``size`` meter-days (blocks are not split), each with its count of items."""
+def _chunks(items: Iterable[StreamItem], size: int) -> Iterator[list[StreamItem]]:
+    """The items in lists of about ``size`` meter-days (blocks are not split)."""
     chunk: list[StreamItem] = []
     n = 0
     for item in items:
         chunk.append(item)
         n += len(item) if isinstance(item, MeterDayBlock) else 1
         if n >= size:
-            yield chunk, n
+            yield chunk
             chunk, n = [], 0
     if chunk:
-        yield chunk, n
+        yield chunk
 
 
 class Hasher:
@@ -102,9 +102,10 @@ def ingest(
     profile: FeedProfile | None = None,
     mpxn: str | None = None,
     source_timestamp: datetime | None = None,
-    on_progress: Callable[[int], None] | None = None,
+    on_chunk_stored: Callable[[], None] | None = None,
 ) -> BatchResult:
-    """Ingest one file or push body; raises UnparseableFile for a file that cannot be read at all."""
+    """Ingest one file or push body; raises UnparseableFile for a file that cannot be read at all.
+    ``on_chunk_stored`` is called after each chunk's transaction (to wake the outbox relay)."""
     now = datetime.now(timezone.utc)
     source_ts = source_timestamp or now
     hasher = Hasher([data] if isinstance(data, bytes) else data)
@@ -116,10 +117,10 @@ def ingest(
     try:
         parsed = parse_file(hasher, filename, profile, mpxn=mpxn)
         result = BatchResult(batch_id, parsed.detected.describe())
-        for chunk, n in _chunks(parsed.stream(), CHUNK):
+        for chunk in _chunks(parsed.stream(), CHUNK):
             _write_chunk(engine, chunk, result, today, now, source_ts)
-            if on_progress:
-                on_progress(n)
+            if on_chunk_stored:
+                on_chunk_stored()
         result.counts.rows_read = parsed.rows_read
     except UnparseableFile as exc:
         with engine.begin() as conn:

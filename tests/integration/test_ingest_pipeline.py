@@ -170,8 +170,11 @@ def test_versions_hold_across_chunk_boundaries(engine, monkeypatch):
     monkeypatch.setattr(pipeline, "CHUNK", 2)
     days = [DAY + timedelta(days=i) for i in range(5)]
     stamp = datetime(2024, 5, 20, tzinfo=timezone.utc)
-    first = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY, source_timestamp=stamp)
+    stored = []  # the relay is woken after each chunk's transaction, not only at the end of the file
+    first = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY, source_timestamp=stamp,
+                            on_chunk_stored=lambda: stored.append(len(outbox_events(engine))))
     again = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY, source_timestamp=stamp)
+    assert stored == [2, 4, 5]
     assert (first.counts.accepted, again.counts.accepted, again.counts.unchanged) == (5, 0, 5)
     assert len(outbox_events(engine)) == 5
     with engine.connect() as conn:

@@ -75,10 +75,10 @@ def run_ingest(request: Request, data, filename: str, **kwargs) -> BatchOut:
     """Run the pipeline in a worker thread; 422 for a file that cannot be read at all."""
     engine = request.app.state.engine
     try:
-        result = pipeline.ingest(engine, data, filename, today=_today(), **kwargs)
+        result = pipeline.ingest(engine, data, filename, today=_today(),
+                                 on_chunk_stored=request.app.state.service.outbox.wake, **kwargs)
     except UnparseableFile as exc:
         raise HTTPException(422, f"{filename}: {exc.reason}") from exc
-    request.app.state.service.outbox.wake()
     with engine.connect() as conn:
         return _batch_out(store.batch(conn, result.batch_id))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -37,13 +38,14 @@ def _move(path: Path, to: Path, prefix: str) -> Path:
     return target
 
 
-def process(engine: Engine, path: Path) -> str:
-    """Ingest one dropped file and move it aside; returns where it went."""
+def process(engine: Engine, path: Path, wake: Callable[[], None] | None = None) -> str:
+    """Ingest one dropped file and move it aside; returns where it went. ``wake``
+    (the outbox relay's) is called after each stored chunk: it is thread-safe."""
     folder = path.parent
     try:
         with path.open("rb") as fh:
             result = pipeline.ingest(engine, iter(lambda: fh.read(1 << 20), b""), path.name, source="folder",
-                                     today=datetime.now(LONDON).date())
+                                     today=datetime.now(LONDON).date(), on_chunk_stored=wake)
     except UnparseableFile as exc:
         target = _move(path, folder / "failed", datetime.now().strftime("%Y%m%dT%H%M%S"))
         target.with_name(target.name + ".error.txt").write_text(exc.reason + "\n")
@@ -54,8 +56,8 @@ def process(engine: Engine, path: Path) -> str:
     return str(target)
 
 
-def watcher(engine: Engine, folder: Path, on_batch):
-    """A runtime worker polling ``folder``; ``on_batch`` is called after each file (wakes the outbox)."""
+def watcher(engine: Engine, folder: Path, wake: Callable[[], None]):
+    """A runtime worker polling ``folder``; ``wake`` wakes the outbox relay as chunks are stored."""
 
     async def run(stop: asyncio.Event) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -64,8 +66,7 @@ def watcher(engine: Engine, folder: Path, on_batch):
             sizes = await asyncio.to_thread(_candidates, folder)
             for path, size in sorted(sizes.items()):
                 if seen.get(path) == size:
-                    await asyncio.to_thread(process, engine, path)
-                    on_batch()
+                    await asyncio.to_thread(process, engine, path, wake)
             seen = sizes
             try:
                 await asyncio.wait_for(stop.wait(), POLL_SECONDS)
