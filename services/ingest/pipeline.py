@@ -147,8 +147,7 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     reads = [i for i in items if isinstance(i, ParsedRegisterRead)]
     refused: list[RowRejection] = [i for i in items if isinstance(i, RowRejection)]
     meters = {m for b in blocks for m in b.mpxns}
-    points = store.supply_point_infos(conn, meters | {r.mpxn for r in reads})
-    histories = store.histories(conn, meters)
+    points, histories = store.supply_points_and_histories(conn, meters | {r.mpxn for r in reads})
     existing = store.existing_versions(conn, {key for b in blocks for key in zip(b.mpxns, b.dates)})
 
     versions: dict[tuple, tuple] = {}  # the current row per meter-day of this chunk

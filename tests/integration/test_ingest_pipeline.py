@@ -158,7 +158,7 @@ def test_bulk_writes_read_back_as_core_writes_would(engine):
                               .order_by(t.meter_days.c.settlement_date)).all()
         found = store.existing_versions(conn, {(POWER.mpxn, DAY), (POWER.mpxn, DAY + timedelta(days=2)),
                                                (HH_SETTLED, DAY + timedelta(days=1))})
-        histories = store.histories(conn, [POWER.mpxn, HH_SETTLED, "0000000000000"])
+        _, histories = store.supply_points_and_histories(conn, [POWER.mpxn, HH_SETTLED, "0000000000000"])
     assert [tuple(r[:4]) + tuple(r[5:10]) + (bool(r[12]),) for r in stored] == \
         [r[:4] + r[5:10] + (r[12],) for r in rows]
     assert all(store._aware(r[4]) == stamp and store._aware(r[11]) == stamp for r in stored)
@@ -178,7 +178,7 @@ def test_versions_hold_across_chunk_boundaries(engine, monkeypatch):
     assert (first.counts.accepted, again.counts.accepted, again.counts.unchanged) == (5, 0, 5)
     assert len(outbox_events(engine)) == 5
     with engine.connect() as conn:
-        assert store.histories(conn, [POWER.mpxn])[POWER.mpxn].days == 5
+        assert store.supply_points_and_histories(conn, [POWER.mpxn])[1][POWER.mpxn].days == 5
 
 
 def test_concurrent_uploads_of_the_same_meter_days_keep_versions_consistent(engine):

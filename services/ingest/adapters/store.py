@@ -16,10 +16,18 @@ from shared import db
 _SUPPLY_POINT_COLUMNS = SupplyPointInfo._fields
 
 
-def supply_point_infos(conn: Connection, mpxns: Collection[str]) -> dict[str, SupplyPointInfo]:
-    c = t.supply_points.c
-    rows = conn.execute(select(*(c[name] for name in _SUPPLY_POINT_COLUMNS)).where(db.any_of(conn, c.mpxn, mpxns)))
-    return {r[0]: SupplyPointInfo(*r) for r in rows.all()}  # all(): one fetch, not a DB-API call per row
+def supply_points_and_histories(conn: Connection, mpxns: Collection[str]
+                                ) -> tuple[dict[str, SupplyPointInfo], dict[str, MeterHistory]]:
+    """The known supply points among these MPxNs, and the running summaries of
+    their meters' values, in one query (one pass over the MPxNs, not two)."""
+    sp, st = t.supply_points.c, t.meter_stats.c
+    rows = conn.execute(
+        select(*(sp[name] for name in _SUPPLY_POINT_COLUMNS), st.days, st.p95_period_kwh)
+        .select_from(t.supply_points.outerjoin(t.meter_stats, st.mpxn == sp.mpxn))
+        .where(db.any_of(conn, sp.mpxn, mpxns))
+    ).all()  # all(): one fetch, not a DB-API call per row
+    points = {r[0]: SupplyPointInfo(*r[:-2]) for r in rows}
+    return points, {r[0]: MeterHistory(r[-2], r[-1]) for r in rows if r[-2] is not None}
 
 
 def lock_meter_days(conn: Connection) -> None:
@@ -51,12 +59,6 @@ def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> d
 def _aware(ts: datetime) -> datetime:
     """SQLite returns naive datetimes; every timestamp stored here is UTC."""
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
-
-
-def histories(conn: Connection, mpxns: Collection[str]) -> dict[str, MeterHistory]:
-    c = t.meter_stats.c
-    rows = conn.execute(select(c.mpxn, c.days, c.p95_period_kwh).where(db.any_of(conn, c.mpxn, mpxns)))
-    return {mpxn: MeterHistory(days, p95) for mpxn, days, p95 in rows.all()}
 
 
 def save_histories(conn: Connection, stats: dict[str, MeterHistory]) -> None:
