@@ -67,24 +67,16 @@ def pending_count(engine: Engine, table: Table) -> int:
 
 
 Record = tuple[int, str, bytes, bytes]  # (outbox row id, topic, key, payload)
-Renderer = Callable[[Connection, int, int | None], Sequence[Record]]
+Renderer = Callable[[Connection, int], Sequence[Record]]
 
 
 class OutboxRelay:
     """Publishes outbox rows in id order (so one key's events stay in order),
     then deletes them. ``wake()`` after a commit avoids waiting for the poll.
 
-    The published rows are deleted while the next batch is fetched and sent: on
-    SQLite a delete waits while ingest writes a chunk, and waiting in line made
-    the relay fall behind a large file. Until the relay has caught up, it fetches
-    the rows after the last one it sent; then, once every delete is done, it
-    starts again from the oldest row (which picks up a row that a concurrent
-    transaction committed with a lower id on PostgreSQL).
-
     An outbox whose rows only reference the state they announce (ingest's reads:
-    the stored meter-day version) passes ``render``: given a connection, a limit
-    and an id to start after (None: from the oldest), it returns those rows as
-    records, in id order."""
+    the stored meter-day version) passes ``render``: given a connection and a
+    limit, it returns the oldest rows as records, in id order."""
 
     def __init__(self, engine: Engine, table: Table, producer: EventProducer, batch_size: int = 2000,
                  idle_poll: float = 1.0, render: Renderer | None = None):
@@ -98,15 +90,14 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wakeup.set()
 
-    def _stored_payloads(self, conn: Connection, limit: int, after: int | None) -> list[Record]:
+    def _stored_payloads(self, conn: Connection, limit: int) -> list[Record]:
         c = self._table.c
-        query = select(c.id, c.topic, c.key, c.payload).order_by(c.id).limit(limit)
-        rows = conn.execute(query.where(c.id > after) if after is not None else query)
+        rows = conn.execute(select(c.id, c.topic, c.key, c.payload).order_by(c.id).limit(limit))
         return [(row_id, topic, key.encode(), payload) for row_id, topic, key, payload in rows.tuples()]
 
-    def _fetch(self, after: int | None) -> Sequence[Record]:
+    def _fetch(self) -> Sequence[Record]:
         with self._engine.connect() as conn:
-            return self._render(conn, self._batch, after)
+            return self._render(conn, self._batch)
 
     def _delete(self, ids: list[int]) -> None:
         # Exactly the published ids, not "up to the last one": on PostgreSQL a
@@ -115,31 +106,16 @@ class OutboxRelay:
             conn.execute(delete(self._table).where(db.any_of(conn, self._table.c.id, ids)))
 
     async def run(self, stop: asyncio.Event) -> None:
-        deleting: asyncio.Task | None = None  # the delete of the last batch sent
-        after: int | None = None  # the last id sent, while its delete may be pending
-        try:
-            while not stop.is_set():
-                rows = await asyncio.to_thread(self._fetch, after)
-                if not rows:
-                    if deleting is not None:
-                        await deleting
-                        deleting = None
-                    if after is not None:  # caught up: look again from the oldest row
-                        after = None
-                        continue
-                    self._wakeup.clear()
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
-                    continue
-                self.published_by_topic.update(await self._producer.send_raw([r[1:] for r in rows]))
-                if deleting is not None:
-                    await deleting
-                deleting = asyncio.create_task(asyncio.to_thread(self._delete, [r[0] for r in rows]))
-                after = rows[-1][0]
-                self.published += len(rows)
-        finally:
-            if deleting is not None:
-                await deleting  # the batch in hand is deleted before the relay stops
+        while not stop.is_set():
+            rows = await asyncio.to_thread(self._fetch)
+            if not rows:
+                self._wakeup.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
+                continue
+            self.published_by_topic.update(await self._producer.send_raw([r[1:] for r in rows]))
+            await asyncio.to_thread(self._delete, [r[0] for r in rows])
+            self.published += len(rows)
 
 
 class ProcessRelay:
