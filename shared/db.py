@@ -146,7 +146,7 @@ def bulk_insert(conn: Connection, table: Table, columns: Sequence[str], rows: Se
 
 def _copy_types(conn: Connection, table: Table, columns: Sequence[str]) -> list[str] | None:
     """The columns' PostgreSQL type names for a binary COPY (which sends a blob as
-    its bytes rather than as hex text, half the time for ingest's rows), or None
+    its bytes rather than as hex text: about 40% less time for ingest's rows), or None
     when psycopg does not know one of them by name: then COPY goes as text."""
     import psycopg
 

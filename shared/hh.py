@@ -54,5 +54,12 @@ def encode_values(values: Iterable[float | None]) -> bytes:
     return np.array([np.nan if v is None else v for v in values], dtype="<f8").tobytes()
 
 
+def encode_rows(values: np.ndarray) -> list[bytes]:
+    """Each row of a float64 matrix (NaN for a missing period) as :func:`encode_values` gives it."""
+    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
+    size = values.shape[1] * 8
+    return [data[i:i + size] for i in range(0, len(data), size)] if size else [b""] * len(values)
+
+
 def decode_values(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f8")

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-import numpy as np
 from sqlalchemy import Engine
 
 from services.ingest.adapters import publishing, store
@@ -31,11 +30,12 @@ from services.ingest.domain.model import (
 from services.ingest.domain.parsing import parse_file
 from services.ingest.domain.profiles import FeedProfile
 from services.ingest.domain.validation import (
-    MeterHistory, day_p95s, folded_history, validate_block, validate_register_read, value_stats_of_rows,
+    MeterHistory, day_p95s, folded_history, validate_block, validate_register_read,
 )
 from services.ingest.domain.versioning import content_hashes, decide_version
 from shared.contracts import REGISTER_READS, REJECTED
 from shared.contracts.events import RegisterRead, RejectedRow
+from shared.hh import encode_rows
 from shared.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -156,10 +156,9 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     announced: list[tuple[str, date, int, str]] = []  # publishing.READS_OUTBOX_COLUMNS
     touched: dict[str, MeterHistory] = {}
     for block in blocks:
-        stats = value_stats_of_rows(block.kwh)
-        verdicts = validate_block(block, points, today, histories, stats=stats)
+        verdicts = validate_block(block, points, today, histories)
         digests = content_hashes(block.kwh, block.qualities)
-        blobs = _row_bytes(block.kwh)
+        blobs = encode_rows(block.kwh)
         p95s = day_p95s(block.kwh).tolist()
         for i, verdict in enumerate(verdicts):
             if verdict.__class__ is RowRejection:
@@ -239,9 +238,3 @@ def _blocks(items: list) -> list[MeterDayBlock]:
         blocks.append(MeterDayBlock.of_days(run))
     return blocks
 
-
-def _row_bytes(values: np.ndarray) -> list[bytes]:
-    """Each row of a float64 matrix as stored (shared.hh.encode_values)."""
-    data = np.ascontiguousarray(values, dtype="<f8").tobytes()
-    size = values.shape[1] * 8
-    return [data[i:i + size] for i in range(0, len(data), size)] if size else [b""] * len(values)

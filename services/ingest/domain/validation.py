@@ -123,11 +123,10 @@ def validate_meter_day(day: ParsedMeterDay, supply_point: SupplyPointInfo | None
 
 def validate_block(block: MeterDayBlock, supply_points: Mapping[str, SupplyPointInfo], today: date,
                    histories: Mapping[str, MeterHistory], rules: ValidationRules = DEFAULT_RULES,
-                   stats: ValueStats | None = None) -> list[tuple[str, ...] | RowRejection]:
+                   ) -> list[tuple[str, ...] | RowRejection]:
     """Per meter-day of the block, in order: its flags when accepted, its rejection
-    otherwise. ``stats`` are the block's :func:`value_stats_of_rows` when the caller
-    has them already. The reason texts are built only for rejected meter-days."""
-    present, minimum, maximum = stats or value_stats_of_rows(block.kwh)
+    otherwise. The reason texts are built only for rejected meter-days."""
+    present, minimum, maximum = value_stats_of_rows(block.kwh)
     width = block.kwh.shape[1]
     dates_ok = {day: day <= today and periods_in_day(day) == width for day in set(block.dates)}
     out: list[tuple[str, ...] | RowRejection] = []

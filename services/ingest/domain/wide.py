@@ -19,7 +19,7 @@ from services.ingest.domain.model import (
 )
 from services.ingest.domain.timestamps import parse_stamp
 from services.ingest.domain.units import MISSING_TOKENS, parse_number
-from shared.hh import LONDON, period_starts_utc, periods_in_day
+from shared.hh import LONDON, encode_rows, period_starts_utc, periods_in_day
 
 SMALLEST_BULK = 32  # lines: a block with an odd cell is halved down to this
 REPEATED_HOUR = (60, 90)  # local start minutes of the autumn extra hour
@@ -97,7 +97,7 @@ class WideRowParser:
         values = source if factor == 1.0 else [None if v is None else v * factor for v in source]
         quality = self._quality(row, plan, source)
         self._structure_problems(row, plan, day, problems)
-        self._cross_row(number, mpxn, day, source, quality, problems)
+        self._seen_before(number, mpxn, day, _comparable(np.array(source, dtype="<f8")).tobytes(), quality, problems)
         return ParsedMeterDay(number, mpxn, day, values, quality, unit, source, tuple(problems))
 
     def parse_lines(self, first: int, lines: list[str], delimiter: str,
@@ -186,7 +186,7 @@ class WideRowParser:
                 return None
             quality = "".join("-" if v != v else q for v, q in zip(source.tolist(), quality))
         problems: list[Problem] = []
-        self._seen_before(number, mpxn, day, selection.digest_bytes(k), quality, problems)
+        self._seen_before(number, mpxn, day, selection.comparable[k], quality, problems)
         return _BulkRow(selection, k, number, mpxn, day, unit, quality, tuple(problems))
 
     def _bulk_day(self, date_text: str, unit_text: str) -> tuple:
@@ -258,10 +258,6 @@ class WideRowParser:
                                         f"{label} appears twice with different values "
                                         f"({row[kept].strip()!r} and {row[repeated].strip()!r})"))
 
-    def _cross_row(self, number: int, mpxn: str, day: date, source: list[float | None], quality: str,
-                   problems: list[Problem]) -> None:
-        self._seen_before(number, mpxn, day, _digest_bytes(np.array(source, dtype="<f8")), quality, problems)
-
     def _seen_before(self, number: int, mpxn: str, day: date, values: bytes, quality: str,
                      problems: list[Problem]) -> None:
         """The same meter-day twice in one file is fine if identical, a conflict otherwise.
@@ -269,7 +265,7 @@ class WideRowParser:
         Keeps one packed int per meter-day (row number and a 64-bit content digest,
         keyed by a 64-bit hash of the meter-day) rather than the values, so memory
         stays near 100 bytes per meter-day; a hash collision is ~1e-10 at 100k meters.
-        ``values`` are the meter-day's values as :func:`_digest_bytes` gives them.
+        ``values`` are the bytes of the meter-day's values as :func:`_comparable` gives them.
         """
         digest = hash((values, quality)) & _MASK64
         first = self._seen.setdefault(hash((mpxn, day)), (number << 64) | digest)
@@ -317,13 +313,13 @@ class _Selection(NamedTuple):
     """A bulk block's matrix for one column selection and unit factor: the values
     as given and in kWh (numpy's products are the same IEEE products parse()
     takes), per row the quality from the flag cells (as if every value were
-    present) and whether a value is missing, and the values as _digest_bytes."""
+    present) and whether a value is missing, and each row's values as _comparable bytes."""
 
     source: np.ndarray
     kwh: np.ndarray
     qualities: list[str]
     gappy: list[bool]
-    digests: bytes
+    comparable: list[bytes]
 
     @classmethod
     def of(cls, parser: WideRowParser, read: tuple[np.ndarray, np.ndarray], plan: DayPlan, factor: float) -> _Selection:
@@ -340,11 +336,7 @@ class _Selection(NamedTuple):
                               for p in positions], dtype=object).T
             char = {text: quality_char(text) or "A" for text in set(texts.ravel().tolist())}
             qualities = ["".join(map(char.__getitem__, row)) for row in texts.tolist()]
-        return cls(selected, kwh, qualities, gappy, _digest_bytes(selected))
-
-    def digest_bytes(self, k: int) -> bytes:
-        size = self.source.shape[1] * 8
-        return self.digests[k * size:(k + 1) * size]
+        return cls(selected, kwh, qualities, gappy, encode_rows(_comparable(selected)))
 
 
 class _BulkRow(NamedTuple):
@@ -368,11 +360,10 @@ def _block(rows: list[_BulkRow]) -> MeterDayBlock:
                          [r.quality for r in rows], [r.unit for r in rows], source, [r.problems for r in rows])
 
 
-def _digest_bytes(values: np.ndarray) -> bytes:
-    """Values (a row or a matrix, NaN = missing) as bytes that are equal exactly
-    when the values are: -0.0 is 0.0, and a missing value (which the quality marks)
-    is 0.0."""
-    return np.nan_to_num(values.astype("<f8") + 0.0, nan=0.0).tobytes()
+def _comparable(values: np.ndarray) -> np.ndarray:
+    """Values (a row or a matrix, NaN = missing) whose bytes are equal exactly when
+    the values are: -0.0 is 0.0, and a missing value (which the quality marks) is 0.0."""
+    return np.nan_to_num(values.astype("<f8") + 0.0, nan=0.0)
 
 
 def _start_key(slot: Slot, labelling: Labelling) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from services.ingest.domain.validation import (
 )
 from services.ingest.domain.versioning import content_hash, content_hashes
 from shared.contracts.events import MeterDayRead
-from shared.hh import encode_values
+from shared.hh import encode_rows, encode_values
 
 NOW = datetime(2019, 11, 14, 9, 30, tzinfo=timezone.utc)
 values = st.lists(st.one_of(st.none(), st.floats(min_value=0, max_value=1e6), st.just(-0.0)), min_size=48, max_size=48)
@@ -68,7 +68,7 @@ def test_single_meter_days_are_stored_from_blocks_of_one_period_count():
     assert [d for b in blocks for d in b.days()] == days
     for block in blocks:
         digests = content_hashes(block.kwh, block.qualities)
-        for day, digest, blob, p95 in zip(block.days(), digests, pipeline._row_bytes(block.kwh),
+        for day, digest, blob, p95 in zip(block.days(), digests, encode_rows(block.kwh),
                                           day_p95s(block.kwh).tolist()):
             assert digest == reference_hash(day.values, day.quality)
             assert blob == encode_values(day.values)
