@@ -62,8 +62,10 @@ def _aware(ts: datetime) -> datetime:
 
 
 def save_histories(conn: Connection, stats: dict[str, MeterHistory]) -> None:
+    """In key order, as :func:`insert_versions`: half the time of file order on SQLite."""
     db.bulk_upsert(conn, t.meter_stats, ("mpxn", "days", "p95_period_kwh"),
-                   [(m, h.days, h.p95_period_kwh) for m, h in stats.items()], keys=["mpxn"], update=["days", "p95_period_kwh"])
+                   sorted((m, h.days, h.p95_period_kwh) for m, h in stats.items()), keys=["mpxn"],
+                   update=["days", "p95_period_kwh"])
 
 
 VERSION_COLUMNS = ("mpxn", "settlement_date", "version", "content_hash", "source_timestamp", "batch_id", "row_number",
