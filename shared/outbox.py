@@ -85,7 +85,7 @@ class OutboxRelay:
         self._render = render or self._stored_payloads
         self._wakeup = asyncio.Event()
         self.published = 0
-        self.published_by_topic: Counter[str] = Counter()
+        self.on_published: Callable[[Counter[str]], None] | None = None  # told each batch's count per topic
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -113,9 +113,11 @@ class OutboxRelay:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
                 continue
-            self.published_by_topic.update(await self._producer.send_raw([r[1:] for r in rows]))
+            sent = await self._producer.send_raw([r[1:] for r in rows])
             await asyncio.to_thread(self._delete, [r[0] for r in rows])
             self.published += len(rows)
+            if self.on_published:
+                self.on_published(sent)
 
 
 class ProcessRelay:
@@ -154,7 +156,7 @@ class ProcessRelay:
             while not stop.is_set() and child.is_alive():
                 self._drain()
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.05)
+                    await asyncio.wait_for(stop.wait(), 0.01)  # the published count lags by at most this
         finally:
             child.terminate()  # SIGTERM: the child finishes the batch in hand
             await asyncio.to_thread(child.join, 15)
@@ -183,9 +185,10 @@ async def _relay_process(settings: Settings, service: str, build: Callable[[Engi
     producer = EventProducer(settings, service)
     await producer.start()
     relays = build(engine, producer)
+    for relay in relays:
+        relay.on_published = lambda sent: reports.put(dict(sent))
 
-    async def report_and_watch() -> None:
-        reported: Counter[str] = Counter()
+    async def watch() -> None:
         while not stop.is_set():
             if os.getppid() != parent:  # the service is gone (even SIGKILLed): do not outlive it
                 stop.set()
@@ -193,14 +196,10 @@ async def _relay_process(settings: Settings, service: str, build: Callable[[Engi
                 wakeup.clear()
                 for relay in relays:
                     relay.wake()
-            published = sum((relay.published_by_topic for relay in relays), Counter())
-            if delta := published - reported:
-                reports.put(dict(delta))
-                reported.update(delta)
 
     log.info("%s outbox relay process started", service)
     try:
-        await asyncio.gather(*(relay.run(stop) for relay in relays), report_and_watch())
+        await asyncio.gather(*(relay.run(stop) for relay in relays), watch())
     finally:
         await producer.stop()
         engine.dispose()
