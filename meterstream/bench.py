@@ -158,7 +158,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         from dataclasses import replace
 
         with ingest_engine.connect() as conn:  # the events the relay will publish, as it renders them
-            payloads = [(key, payload) for _, _, key, payload in publishing.pending_reads(conn, accepted)]
+            payloads = [(key, payload) for _, _, key, payload in publishing.pending_reads(conn, 0, accepted)]
 
         async def raw_produce(topic: str) -> float:
             await ensure_topics(settings, [replace(READS, name=topic)])

@@ -67,16 +67,21 @@ def pending_count(engine: Engine, table: Table) -> int:
 
 
 Record = tuple[int, str, bytes, bytes]  # (outbox row id, topic, key, payload)
-Renderer = Callable[[Connection, int], Sequence[Record]]
+Renderer = Callable[[Connection, int, int], Sequence[Record]]
 
 
 class OutboxRelay:
     """Publishes outbox rows in id order (so one key's events stay in order),
     then deletes them. ``wake()`` after a commit avoids waiting for the poll.
 
+    While one batch is on its way to the broker (and then deleted) the next is
+    fetched: rows after the last one sent. Once caught up it starts again from
+    the oldest row left, which picks up a lower id that committed late (possible
+    on PostgreSQL with concurrent writers).
+
     An outbox whose rows only reference the state they announce (ingest's reads:
-    the stored meter-day version) passes ``render``: given a connection and a
-    limit, it returns the oldest rows as records, in id order."""
+    the stored meter-day version) passes ``render``: given a connection, an id
+    and a limit, it returns the oldest rows after that id as records, in id order."""
 
     def __init__(self, engine: Engine, table: Table, producer: EventProducer, batch_size: int = 2000,
                  idle_poll: float = 1.0, render: Renderer | None = None):
@@ -90,14 +95,14 @@ class OutboxRelay:
     def wake(self) -> None:
         self._wakeup.set()
 
-    def _stored_payloads(self, conn: Connection, limit: int) -> list[Record]:
+    def _stored_payloads(self, conn: Connection, after: int, limit: int) -> list[Record]:
         c = self._table.c
-        rows = conn.execute(select(c.id, c.topic, c.key, c.payload).order_by(c.id).limit(limit))
+        rows = conn.execute(select(c.id, c.topic, c.key, c.payload).where(c.id > after).order_by(c.id).limit(limit))
         return [(row_id, topic, key.encode(), payload) for row_id, topic, key, payload in rows.tuples()]
 
-    def _fetch(self) -> Sequence[Record]:
+    def _fetch(self, after: int) -> Sequence[Record]:
         with self._engine.connect() as conn:
-            return self._render(conn, self._batch)
+            return self._render(conn, after, self._batch)
 
     def _delete(self, ids: list[int]) -> None:
         # Exactly the published ids, not "up to the last one": on PostgreSQL a
@@ -105,19 +110,34 @@ class OutboxRelay:
         with self._engine.begin() as conn:
             conn.execute(delete(self._table).where(db.any_of(conn, self._table.c.id, ids)))
 
+    async def _publish(self, rows: Sequence[Record]) -> None:
+        sent = await self._producer.send_raw([r[1:] for r in rows])
+        await asyncio.to_thread(self._delete, [r[0] for r in rows])
+        self.published += len(rows)
+        if self.on_published:
+            self.on_published(sent)
+
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            rows = await asyncio.to_thread(self._fetch)
-            if not rows:
-                self._wakeup.clear()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
-                continue
-            sent = await self._producer.send_raw([r[1:] for r in rows])
-            await asyncio.to_thread(self._delete, [r[0] for r in rows])
-            self.published += len(rows)
-            if self.on_published:
-                self.on_published(sent)
+        after = 0  # the last id sent in this pass
+        in_flight: asyncio.Task | None = None
+        try:
+            while not stop.is_set():
+                rows = await asyncio.to_thread(self._fetch, after)
+                if in_flight:  # one batch at a time: a key's events reach the broker in order
+                    await in_flight
+                    in_flight = None
+                if rows:
+                    after = rows[-1][0]
+                    in_flight = asyncio.create_task(self._publish(rows))
+                elif after:
+                    after = 0  # caught up: look again from the oldest row left
+                else:
+                    self._wakeup.clear()
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
+        finally:
+            if in_flight:  # finish the batch in hand
+                await in_flight
 
 
 class ProcessRelay:

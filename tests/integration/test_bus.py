@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import MetaData
 
 from shared import db
-from shared.bus import EventProducer, consume_batches, ensure_topics
+from shared.bus import EventProducer, consume_batches, encode, ensure_topics
 from shared.contracts import REJECTED
 from shared.contracts.events import RejectedRow
 from shared.outbox import OutboxRelay, ProcessRelay, enqueue, outbox_table, pending_count
@@ -133,6 +133,43 @@ async def test_outbox_relay_publishes_in_order_and_empties(settings):
         await producer.stop()
     assert [e.row_number for e in seen] == list(range(300))
     assert pending_count(engine, table) == 0
+    metadata.drop_all(engine)
+
+
+async def test_outbox_relay_publishes_a_row_that_commits_late_with_a_lower_id(settings):
+    """The relay reads on from the last row it sent; a row given a lower id that
+    commits after the relay passed it (concurrent writers on PostgreSQL) must
+    still go out once the relay has caught up, and go out once."""
+    topic = private_topic()
+    await ensure_topics(settings, [topic])
+    metadata = MetaData()
+    table = outbox_table(metadata, "late")
+    engine = db.make_engine(settings.database_url_for("bus-test"))
+    metadata.create_all(engine)
+    batch = uuid.uuid4().hex
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": 1000 + n, "topic": topic.name, "key": "k", "payload": encode(rejected(batch, n)),
+                                       "created_at": datetime.now(timezone.utc)} for n in range(1, 40)])
+    producer = EventProducer(settings, "test")
+    await producer.start()
+    relay = OutboxRelay(engine, table, producer, batch_size=16, idle_poll=0.1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        while relay.published < 39:
+            await asyncio.sleep(0.02)
+        with engine.begin() as conn:  # the late row: below every id the relay has sent
+            conn.execute(table.insert(), [{"id": 1000, "topic": topic.name, "key": "k",
+                                           "payload": encode(rejected(batch, 0)), "created_at": datetime.now(timezone.utc)}])
+        seen = await collect(settings, topic, f"g-{batch}", 40)
+        await asyncio.sleep(0.5)  # time to publish anything twice
+    finally:
+        stop.set()
+        relay.wake()
+        await task
+        await producer.stop()
+    assert sorted(e.row_number for e in seen) == list(range(40))
+    assert relay.published == 40 and pending_count(engine, table) == 0
     metadata.drop_all(engine)
 
 

@@ -56,7 +56,7 @@ def csv_for(days: list[date], mpxn: str = POWER.mpxn, scale: float = 1.0) -> byt
 def outbox_events(engine) -> list[MeterDayRead]:
     """The reads the relay would publish now (rendered from the stored versions)."""
     with engine.connect() as conn:
-        records = publishing.pending_reads(conn, 10_000)
+        records = publishing.pending_reads(conn, 0, 10_000)
     assert all(topic == "meter.reads.v1" and key.decode() == orjson.loads(payload)["mpxn"]
                for _, topic, key, payload in records)
     return [MeterDayRead.model_validate_json(payload) for _, _, _, payload in records]

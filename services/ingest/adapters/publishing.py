@@ -29,11 +29,11 @@ def enqueue_reads(conn: Connection, rows: list[tuple[str, date, int, str]]) -> N
     db.bulk_insert(conn, t.reads_outbox, READS_OUTBOX_COLUMNS, rows)
 
 
-def pending_reads(conn: Connection, limit: int) -> list[Record]:
-    """The oldest announced meter-days as MeterDayRead records, in outbox order."""
+def pending_reads(conn: Connection, after: int, limit: int) -> list[Record]:
+    """The oldest announced meter-days after outbox row ``after`` as MeterDayRead records, in outbox order."""
     # The oldest rows first, then their versions by primary key: joined directly, a
     # large backlog can make PostgreSQL's planner scan every stored meter-day.
-    o = select(t.reads_outbox).order_by(t.reads_outbox.c.id).limit(limit).subquery()
+    o = select(t.reads_outbox).where(t.reads_outbox.c.id > after).order_by(t.reads_outbox.c.id).limit(limit).subquery()
     d = t.meter_days.c
     rows = conn.execute(
         select(o.c.id, o.c.fuel, d.mpxn, d.settlement_date, d.version, d.content_hash, d.kwh, d.quality,
