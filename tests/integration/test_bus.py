@@ -107,13 +107,19 @@ async def test_uncommitted_batch_is_redelivered_to_the_next_consumer(settings):
     assert sorted(e.row_number for e in seen) == list(range(20))
 
 
-async def test_outbox_relay_publishes_in_order_and_empties(settings):
+async def outbox_on_private_topic(settings, service: str):
+    """A fresh topic, and an outbox table of that service name in a database of its own."""
     topic = private_topic()
     await ensure_topics(settings, [topic])
     metadata = MetaData()
-    table = outbox_table(metadata, "test")
+    table = outbox_table(metadata, service)
     engine = db.make_engine(settings.database_url_for("bus-test"))
     metadata.create_all(engine)
+    return topic, metadata, table, engine
+
+
+async def test_outbox_relay_publishes_in_order_and_empties(settings):
+    topic, metadata, table, engine = await outbox_on_private_topic(settings, "test")
     batch = uuid.uuid4().hex
     with engine.begin() as conn:
         enqueue(conn, table, topic, [rejected(batch, n) for n in range(300)])
@@ -140,12 +146,7 @@ async def test_outbox_relay_publishes_a_row_that_commits_late_with_a_lower_id(se
     """The relay reads on from the last row it sent; a row given a lower id that
     commits after the relay passed it (concurrent writers on PostgreSQL) must
     still go out once the relay has caught up, and go out once."""
-    topic = private_topic()
-    await ensure_topics(settings, [topic])
-    metadata = MetaData()
-    table = outbox_table(metadata, "late")
-    engine = db.make_engine(settings.database_url_for("bus-test"))
-    metadata.create_all(engine)
+    topic, metadata, table, engine = await outbox_on_private_topic(settings, "late")
     batch = uuid.uuid4().hex
     with engine.begin() as conn:
         conn.execute(table.insert(), [{"id": 1000 + n, "topic": topic.name, "key": "k", "payload": encode(rejected(batch, n)),
