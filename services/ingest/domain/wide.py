@@ -24,6 +24,7 @@ from shared.hh import LONDON, encode_rows, period_starts_utc, periods_in_day
 SMALLEST_BULK = 32  # lines: a block with an odd cell is halved down to this
 REPEATED_HOUR = (60, 90)  # local start minutes of the autumn extra hour
 _MASK64 = (1 << 64) - 1
+_FLOAT64 = np.dtype("float64")  # not "float64": pandas would look the name up for every column of every read
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,7 @@ class WideRowParser:
         try:
             frame = pd.read_csv(
                 io.StringIO("\n".join(lines)), sep=delimiter, header=None, names=range(width),
-                usecols=values + self._flag_columns, dtype=dict.fromkeys(values, "float64") | dict.fromkeys(
+                usecols=values + self._flag_columns, dtype=dict.fromkeys(values, _FLOAT64) | dict.fromkeys(
                     self._flag_columns, str), quoting=csv.QUOTE_NONE, skipinitialspace=True, keep_default_na=False,
                 na_values=dict.fromkeys(values, [""]), skip_blank_lines=False, engine="c")
         except (ValueError, pd.errors.ParserError):
