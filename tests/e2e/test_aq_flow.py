@@ -33,7 +33,8 @@ def test_register_reads_to_aq_history_and_nrl(demo_stack):
     ops.wait_for(lambda s: s["aq"]["register_reads"] >= 14, "the register reads to reach aq", timeout=60)
 
     clock = ops.get("/api/v1/aq/clock")
-    close_out = first_of_next_month(TODAY) + timedelta(days=9)
+    # The first close-out (the 10th) after the reads arrive calculates from them.
+    close_out = TODAY.replace(day=10) if TODAY.day < 10 else first_of_next_month(TODAY) + timedelta(days=9)
     notice = first_of_next_month(close_out) - timedelta(days=5)
     r = ops.http.post("/api/v1/aq/clock/advance", params={"to": notice.isoformat()})
     assert r.status_code == 200 and clock["business_date"] <= notice.isoformat()

@@ -198,8 +198,8 @@ def test_temperature_and_expected(world):
     settings, client, service, dataset = world
     c = callers(client, settings)
     power = next(p for s, p in dataset.supply_points() if s.site_id == HEAD_OFFICE)
-    temps = c["customer"].get(f"/api/v1/sites/{power.mpxn}/temperature", start=TODAY.isoformat(),
-                              end=(TODAY + timedelta(days=2)).isoformat()).json()
+    temps = c["customer"].get(f"/api/v1/sites/{power.mpxn}/temperature", start=(TODAY - timedelta(days=1)).isoformat(),
+                              end=(TODAY + timedelta(days=2)).isoformat()).json()  # observed hours even just after midnight
     assert temps["provider"] == "reference" and temps["location"] == "London"
     assert {h["kind"] for h in temps["hours"]} == {"observed", "forecast"}
     assert c["customer"].get("/api/v1/sites/210000138846/temperature", start="2024-01-01", end="2024-01-02").status_code == 404
