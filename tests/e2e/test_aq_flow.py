@@ -9,6 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from services.aq.domain.calendar import DEFAULT_CALENDAR
 from services.aq.domain.dates import add_months, first_of_next_month
 from services.aq.entrypoints.cli import register
 from shared.synthetic.demo import OPS_EMAIL, OPS_PASSWORD, demo_dataset
@@ -33,8 +34,9 @@ def test_register_reads_to_aq_history_and_nrl(demo_stack):
     ops.wait_for(lambda s: s["aq"]["register_reads"] >= 14, "the register reads to reach aq", timeout=60)
 
     clock = ops.get("/api/v1/aq/clock")
-    # The first close-out (the 10th) after the reads arrive calculates from them.
-    close_out = TODAY.replace(day=10) if TODAY.day < 10 else first_of_next_month(TODAY) + timedelta(days=9)
+    # The first close-out after the reads arrive calculates from them.
+    day = DEFAULT_CALENDAR.close_out_day
+    close_out = (TODAY if TODAY.day < day else first_of_next_month(TODAY)).replace(day=day)
     notice = first_of_next_month(close_out) - timedelta(days=5)
     r = ops.http.post("/api/v1/aq/clock/advance", params={"to": notice.isoformat()})
     assert r.status_code == 200 and clock["business_date"] <= notice.isoformat()
