@@ -30,7 +30,7 @@ from services.ingest.domain.model import (
 from services.ingest.domain.parsing import parse_file
 from services.ingest.domain.profiles import FeedProfile
 from services.ingest.domain.validation import (
-    MeterHistory, day_p95s, folded_history, validate_block, validate_register_read,
+    MeterHistory, day_p95s, fold_histories, validate_block, validate_register_read,
 )
 from services.ingest.domain.versioning import content_hashes, decide_version
 from shared.contracts import REGISTER_READS, REJECTED
@@ -155,23 +155,31 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     retire: list = []
     announced: list[tuple[str, date, int, str]] = []  # publishing.READS_OUTBOX_COLUMNS
     touched: dict[str, MeterHistory] = {}
+    batch_id = result.batch_id
     for block in blocks:
         verdicts = validate_block(block, points, today, histories)
         digests = content_hashes(block.kwh, block.qualities)
         blobs = encode_rows(block.kwh)
-        p95s = day_p95s(block.kwh).tolist()
-        for i, verdict in enumerate(verdicts):
+        current: list[int] = []  # rows of the block that become the current version, in order
+        for i, (verdict, mpxn, day, digest) in enumerate(zip(verdicts, block.mpxns, block.dates, digests)):
             if verdict.__class__ is RowRejection:
                 refused.append(verdict)  # type: ignore[arg-type]
                 continue
-            mpxn, day, digest = block.mpxns[i], block.dates[i], digests[i]
             key = (mpxn, day)
-            decision = decide_version(existing.get(key, ()), digest, source_ts)
+            stored = existing.get(key)
+            if stored is None:  # the usual case: a meter-day not seen before
+                existing[key] = [(1, digest, source_ts)]
+                versions[key] = (mpxn, day, 1, digest, source_ts, batch_id, block.row_numbers[i], blobs[i],
+                                 block.qualities[i], block.source_units[i], ",".join(verdict), now, True)
+                announced.append((mpxn, day, 1, points[mpxn].fuel))
+                current.append(i)
+                continue
+            decision = decide_version(stored, digest, source_ts)
             if decision.kind == "unchanged":
                 counts.unchanged += 1
                 continue
-            existing.setdefault(key, []).append((decision.version, digest, source_ts))
-            row = (mpxn, day, decision.version, digest, source_ts, result.batch_id, block.row_numbers[i],
+            stored.append((decision.version, digest, source_ts))
+            row = (mpxn, day, decision.version, digest, source_ts, batch_id, block.row_numbers[i],
                    blobs[i], block.qualities[i], block.source_units[i], ",".join(verdict), now)  # type: ignore[arg-type]
             # ^ store.VERSION_COLUMNS less current
             if not decision.becomes_current:
@@ -181,13 +189,15 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
             if key in versions:  # revised again within this chunk
                 audit.append(versions[key][:-1] + (False,))
             versions[key] = row + (True,)
-            counts.accepted += 1
-            counts.flagged += bool(verdict)
             if decision.version > 1:  # type: ignore[operator]
                 counts.revised += 1
                 retire.append(key)
             announced.append((mpxn, day, decision.version, points[mpxn].fuel))  # type: ignore[arg-type]
-            touched[mpxn] = folded_history(touched.get(mpxn, histories.get(mpxn)), p95s[i])
+            current.append(i)
+        if current:
+            counts.accepted += len(current)
+            counts.flagged += sum(1 for i in current if verdicts[i])
+            fold_histories(touched, histories, [block.mpxns[i] for i in current], day_p95s(block.kwh[current]))
 
     register_rows, register_events = [], []
     for read in reads:

@@ -16,7 +16,7 @@ from services.ingest import pipeline
 from services.ingest.adapters import publishing
 from services.ingest.domain.model import MeterDayBlock, ParsedMeterDay
 from services.ingest.domain.validation import (
-    MeterHistory, day_p95s, folded_history, updated_history, value_stats_of_rows,
+    MeterHistory, day_p95s, fold_histories, folded_history, updated_history, value_stats_of_rows,
 )
 from services.ingest.domain.versioning import content_hash, content_hashes
 from shared.contracts.events import MeterDayRead
@@ -48,12 +48,29 @@ def test_batch_hashes_and_p95_match_the_per_day_code(rows):
     qualities = ["".join("-" if v is None else "A" for v in r) for r in rows]
     assert content_hashes(matrix, qualities) == [reference_hash(r, q) for r, q in zip(rows, qualities)]
     assert [content_hash(r, q) for r, q in zip(rows, qualities)] == [reference_hash(r, q) for r, q in zip(rows, qualities)]
-    assert [tuple(map(_nan_is_none, s)) for s in zip(*value_stats_of_rows(matrix))] == \
+    assert [tuple(map(_nan_is_none, s)) for s in zip(*(a.tolist() for a in value_stats_of_rows(matrix)))] == \
         [reference_stats(r) for r in rows]
     history = MeterHistory(days=3, p95_period_kwh=2.0)
     for row, p95 in zip(rows, day_p95s(matrix).tolist()):
         assert folded_history(history, p95) == updated_history(history, row)
         assert folded_history(None, p95) == updated_history(None, row)
+
+
+histories = st.one_of(st.none(), st.builds(MeterHistory, st.integers(0, 40), st.floats(0, 100)))
+meters = st.sampled_from(["m1", "m2", "m3", "m4", "m5", "m6"])
+
+
+@given(st.dictionaries(meters, histories), st.dictionaries(meters, histories),
+       st.lists(st.tuples(meters, st.one_of(st.just(float("nan")), st.floats(0, 1e6))), max_size=8))
+def test_histories_folded_on_columns_match_folding_day_by_day(stored, touched, days):
+    stored = {m: h for m, h in stored.items() if h is not None}
+    touched = {m: h for m, h in touched.items() if h is not None}
+    expected = dict(touched)
+    for mpxn, p95 in days:
+        expected[mpxn] = folded_history(expected.get(mpxn, stored.get(mpxn)), p95)
+    fold_histories(touched, stored, [m for m, _ in days], np.array([p for _, p in days], dtype="<f8"))
+    assert touched == expected
+    assert all(type(h.days) is int and type(h.p95_period_kwh) is float for h in touched.values())
 
 
 def test_single_meter_days_are_stored_from_blocks_of_one_period_count():
