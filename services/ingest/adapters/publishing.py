@@ -10,6 +10,7 @@ transaction writes each meter-day's values once.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
 
 import numpy as np
 import orjson
@@ -41,7 +42,7 @@ def pending_reads(conn: Connection, after: int, limit: int) -> list[Record]:
         .select_from(o.join(t.meter_days, and_(
             d.mpxn == o.c.mpxn, d.settlement_date == o.c.settlement_date, d.version == o.c.version)))
         .order_by(o.c.id))
-    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:])) for row in rows.tuples()]
+    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:])) for row in rows.all()]
 
 
 def read_event_json(fuel: str, mpxn: str, settlement_date: date, version: int, content_hash: str, kwh: bytes,
@@ -50,12 +51,21 @@ def read_event_json(fuel: str, mpxn: str, settlement_date: date, version: int, c
     and dumping the pydantic model per meter-day costs several times more (a unit
     test holds this JSON to ``MeterDayRead``). NaN (a missing period) becomes null."""
     return orjson.dumps({
-        "event_id": f"{mpxn}:{settlement_date}:{version}", "mpxn": mpxn, "fuel": fuel,
+        "event_id": f"{mpxn}:{_iso(settlement_date)}:{version}", "mpxn": mpxn, "fuel": fuel,
         "settlement_date": settlement_date, "version": version, "content_hash": content_hash,
-        "kwh": np.frombuffer(kwh, dtype="<f8").tolist(), "quality": quality, "source_unit": source_unit,
-        "flags": flags.split(",") if flags else [], "batch_id": batch_id,
-        "received_at": received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc),
-    })
+        "kwh": np.frombuffer(kwh, dtype="<f8"), "quality": quality, "source_unit": source_unit,
+        "flags": flags.split(",") if flags else [], "batch_id": batch_id, "received_at": _utc(received_at),
+    }, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+# A relay batch holds a few dates and one arrival time per stored chunk: convert each once.
+_iso = lru_cache(maxsize=256)(date.isoformat)
+
+
+@lru_cache(maxsize=256)
+def _utc(received_at: datetime) -> datetime:
+    """SQLite returns naive datetimes; every timestamp stored here is UTC."""
+    return received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc)
 
 
 def relays(engine: Engine, producer: EventProducer) -> list[OutboxRelay]:
