@@ -123,9 +123,14 @@ class WideRowParser:
             yield from self.parse_lines(first, lines[:half], delimiter, one_row)
             yield from self.parse_lines(first + half, lines[half:], delimiter, one_row)
             return
-        row_of = dict(zip(bulk, range(len(bulk)))) if read is not None else {}
         infinite = np.isinf(read[0]).any(axis=1).tolist() if read is not None else []
         shared: dict = {}
+        if read is not None and len(bulk) == len(lines) and not any(infinite):
+            block = self._plain_block(first, lines, delimiter, read, shared)  # type: ignore[arg-type]
+            if block is not None:
+                yield block
+                return
+        row_of = dict(zip(bulk, range(len(bulk)))) if read is not None else {}
         run: list[_BulkRow] = []  # meter-days read from the matrix, not yet given
         for i, line in enumerate(lines):
             number = first + i
@@ -161,6 +166,57 @@ class WideRowParser:
             return None
         return frame[values].to_numpy(dtype="float64"), frame[self._flag_columns].to_numpy()
 
+    def _plain_block(self, first: int, lines: list[str], delimiter: str, read: tuple[np.ndarray, np.ndarray],
+                     shared: dict) -> MeterDayBlock | None:
+        """The lines as one block, taken on whole columns, when every line is a meter-day
+        of one date and unit, from the matrix with nothing missing, not seen before
+        in the file: what a D+1 file holds. None otherwise (nothing is recorded then),
+        and :meth:`_bulk_row` takes the lines one by one. Gives what it would give."""
+        if self._mpxn is None or self._date is None:
+            return None
+        heads = [line.split(delimiter, self._head) for line in lines]
+        cells_of_day = {(head[self._date], cell(head, self._unit_col)) for head in heads}
+        if len(cells_of_day) != 1:
+            return None
+        (cells,) = cells_of_day
+        of_day = shared.get(cells) or shared.setdefault(cells, self._bulk_day(*cells))
+        if of_day[0] is None or of_day[2].orphans:
+            return None
+        day, unit, plan, factor, key = of_day
+        selection = shared.get(key) or shared.setdefault(key, _Selection.of(self, read, plan, factor))
+        mpxns = [m if m.isdigit() else clean_mpxn(m) for m in (head[self._mpxn] for head in heads)]
+        if not all(mpxns):
+            return None
+        qualities = selection.qualities
+        if any(selection.gappy):
+            qualities = list(qualities)
+            for k in [k for k, gappy in enumerate(selection.gappy) if gappy]:
+                quality = self._gappy_quality(lines[k].split(delimiter), selection.source[k], plan, qualities[k])
+                if quality is None:
+                    return None
+                qualities[k] = quality
+        days = [hash((mpxn, day)) for mpxn in mpxns]  # as _seen_before keys them
+        if len(set(days)) < len(days) or not self._seen.keys().isdisjoint(days):
+            return None
+        numbers = range(first, first + len(lines))
+        self._seen.update(zip(days, ((number << 64) | (hash(content) & _MASK64) for number, content in zip(
+            numbers, zip(selection.comparable, qualities)))))
+        self.bulk_rows += len(lines)
+        n = len(lines)
+        return MeterDayBlock(list(numbers), mpxns, [day] * n, selection.kwh, qualities, [unit] * n,
+                             selection.source, [()] * n)
+
+    @staticmethod
+    def _gappy_quality(cells: list[str], source: np.ndarray, plan: DayPlan, quality: str) -> str | None:
+        """The quality of a matrix row with missing values ("-" for each), or None when
+        a value is NaN for a cell that is not a missing-value token (parse() reads the
+        row then: it takes nothing else as missing)."""
+        values = source.tolist()
+        if any(v != v and cells[c].strip().lower() not in MISSING_TOKENS  # type: ignore[index]
+               for v, c in zip(values, plan.columns)):
+            return None
+        return "".join("-" if v != v else q for v, q in zip(values, quality))
+
     def _bulk_row(self, number: int, line: str, delimiter: str, read: tuple[np.ndarray, np.ndarray], k: int,
                   shared: dict) -> _BulkRow | None:
         """Row ``k`` of the block's matrix as a meter-day, or None when it needs :meth:`parse`.
@@ -181,11 +237,9 @@ class WideRowParser:
         if plan.orphans and any(cells[s.column].strip().lower() not in MISSING_TOKENS for s in plan.orphans):
             return None  # parse() reports the values for times the day does not have
         if gappy:  # parse() reads a missing-value token as None, and nothing else as NaN
-            source = selection.source[k]
-            if any(v != v and cells[c].strip().lower() not in MISSING_TOKENS  # type: ignore[index]
-                   for v, c in zip(source.tolist(), plan.columns)):
+            quality = self._gappy_quality(cells, selection.source[k], plan, quality)  # type: ignore[assignment]
+            if quality is None:
                 return None
-            quality = "".join("-" if v != v else q for v, q in zip(source.tolist(), quality))
         problems: list[Problem] = []
         self._seen_before(number, mpxn, day, selection.comparable[k], quality, problems)
         return _BulkRow(selection, k, number, mpxn, day, unit, quality, tuple(problems))

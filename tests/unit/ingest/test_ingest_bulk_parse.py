@@ -45,13 +45,17 @@ cell_styles = {  # most rows of real files are clean or have gaps: those are wha
 
 
 @st.composite
-def wide_files(draw):
+def wide_files(draw, d_plus_1: bool = False):
+    """Wide files of every kind of row; ``d_plus_1``: mostly rows of one date and
+    unit for many meters, as a daily file holds (which bulk reading takes on whole
+    columns), now and then with a gap, an odd cell, an odd row or a meter-day again."""
     layout = draw(st.sampled_from(sorted(HEADERS)))
+    file_date, file_unit = draw(st.sampled_from(DATES[:5])), draw(st.sampled_from(["kWh", "Wh", "m3", ""]))
     header = HEADERS[layout]
     delimiter = draw(st.sampled_from([",", ";", "\t", "|"]))
     lines = [delimiter.join(header)]
     for _ in range(draw(st.integers(0, 40))):
-        kind = draw(st.sampled_from(["row"] * 8 + ["blank", "header", "short", "long", "separators"]))
+        kind = draw(st.sampled_from(["row"] * (200 if d_plus_1 else 8) + ["blank", "header", "short", "long", "separators"]))
         if kind == "blank":
             lines.append("")
         elif kind == "header":
@@ -60,20 +64,30 @@ def wide_files(draw):
             lines.append(delimiter * (len(header) - 1))
         else:
             width = len(header) + {"row": 0, "short": -draw(st.integers(1, 5)), "long": draw(st.integers(1, 3))}[kind]
-            style = cell_styles[draw(st.sampled_from(["clean"] * 3 + ["gaps"] * 3 + ["odd"]))]
+            style = cell_styles[draw(st.sampled_from(["clean"] * (200 if d_plus_1 else 3) + ["gaps"] * 3 + ["odd"]))]
             cells = [draw(style) for _ in range(width)]
             mpxn_column = next(i for i, h in enumerate(header) if h.startswith("MP"))
             date_column = next(i for i, h in enumerate(header) if h.endswith("Date"))
-            if mpxn_column < width:
+            if d_plus_1 and len(lines) > 1 and draw(st.integers(0, 100)) == 0:  # a meter-day again, maybe revised
+                again = lines[draw(st.integers(1, len(lines) - 1))]
+                lines.append(again.rpartition(delimiter)[0] + delimiter + draw(number_text) if draw(st.booleans())
+                             else again)
+                continue
+            if d_plus_1 and mpxn_column < width and date_column < width:
+                cells[mpxn_column] = f"{2000000000000 + len(lines)}" if draw(st.integers(0, 100)) else \
+                    draw(st.sampled_from([" 12 3456 7890 123", "'2000000000099", "2000000000098.0", ""]))
+                cells[date_column] = file_date
+            if not d_plus_1 and mpxn_column < width:
                 cells[mpxn_column] = draw(st.sampled_from(["2000000000001", "2000000000002", "2000000000003",
                                                            " 12 3456 7890 123", ""]))
-            if date_column < width:
+            if not d_plus_1 and date_column < width:
                 cells[date_column] = draw(st.sampled_from(DATES[:1] * 6 + DATES))
             if layout == "flags":
                 for i in range(3, width, 2):
                     cells[i] = draw(st.sampled_from(FLAGS))
-            if layout == "extras" and width > 4 and draw(st.booleans()):
-                cells[4] = draw(st.sampled_from(["kWh", "Wh", "m3", "", "gallons"]))
+            if layout == "extras" and width > 4 and (d_plus_1 or draw(st.booleans())):
+                cells[4] = file_unit if d_plus_1 and draw(st.integers(0, 30)) else \
+                    draw(st.sampled_from(["kWh", "Wh", "m3", "", "gallons"]))
             lines.append(delimiter.join(cells))
     return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
 
@@ -103,6 +117,18 @@ def test_bulk_reading_gives_what_row_by_row_reading_gives(monkeypatch, text, bul
     assert bulk == _items(text, monkeypatch, 0)[0]  # 0: every row by the csv module
     gaps = any(None in d.values for d in bulk_days)
     event(f"meter-days read in bulk: {'none' if not bulk_days else 'with gaps' if gaps else 'some'}")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(wide_files(d_plus_1=True), st.integers(1, 60))
+def test_bulk_reading_of_daily_files_gives_what_row_by_row_reading_gives(monkeypatch, text, bulk_lines):
+    blocks = []
+    plain_block = parsing.WideRowParser._plain_block
+    monkeypatch.setattr(parsing.WideRowParser, "_plain_block",
+                        lambda self, *args: blocks.append(plain_block(self, *args)) or blocks[-1])
+    bulk, _ = _items(text, monkeypatch, bulk_lines)
+    assert bulk == _items(text, monkeypatch, 0)[0]
+    event(f"lines taken as one block: {'some' if any(blocks) else 'none'}")
 
 
 def test_bulk_reading_reads_a_clean_file_in_bulk(monkeypatch):
