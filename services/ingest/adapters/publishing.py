@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from functools import lru_cache
+from operator import itemgetter
 
 import numpy as np
 import orjson
@@ -33,16 +34,17 @@ def enqueue_reads(conn: Connection, rows: list[tuple[str, date, int, str]]) -> N
 def pending_reads(conn: Connection, after: int, limit: int) -> list[Record]:
     """The oldest announced meter-days after outbox row ``after`` as MeterDayRead records, in outbox order."""
     # The oldest rows first, then their versions by primary key: joined directly, a
-    # large backlog can make PostgreSQL's planner scan every stored meter-day.
+    # large backlog can make PostgreSQL's planner scan every stored meter-day. Put
+    # in outbox order here: ORDER BY on the join made SQLite sort the rows, values and all.
     o = select(t.reads_outbox).where(t.reads_outbox.c.id > after).order_by(t.reads_outbox.c.id).limit(limit).subquery()
     d = t.meter_days.c
     rows = conn.execute(
         select(o.c.id, o.c.fuel, d.mpxn, d.settlement_date, d.version, d.content_hash, d.kwh, d.quality,
                d.source_unit, d.flags, d.batch_id, d.received_at)
         .select_from(o.join(t.meter_days, and_(
-            d.mpxn == o.c.mpxn, d.settlement_date == o.c.settlement_date, d.version == o.c.version)))
-        .order_by(o.c.id))
-    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:])) for row in rows.all()]
+            d.mpxn == o.c.mpxn, d.settlement_date == o.c.settlement_date, d.version == o.c.version))))
+    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:]))
+            for row in sorted(rows.all(), key=itemgetter(0))]
 
 
 def read_event_json(fuel: str, mpxn: str, settlement_date: date, version: int, content_hash: str, kwh: bytes,
