@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from datetime import date, datetime, time
-from itertools import chain
+from itertools import chain, islice
 from typing import Iterable, Iterator
 
 from services.ingest.domain.model import UnparseableFile
@@ -21,8 +21,9 @@ _SEP_LINE = re.compile(r'^"?sep=(.)"?$', re.I)
 _DELIMITERS = (",", ";", "\t", "|")
 
 
-def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Physical lines of a byte stream: CRLF, LF and lone CR all end a line; NULs are dropped.
+def split_lines(chunks: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """Physical lines of a byte stream, a list per chunk: CRLF, LF and lone CR all
+    end a line; NULs are dropped.
 
     A chunk ending in CR is held back so a CRLF split across chunks counts once.
     """
@@ -37,12 +38,13 @@ def split_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
             head = head.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         parts = head.split(b"\n")
         pending = parts.pop() + tail
-        yield from parts
+        if parts:
+            yield parts
     if pending:
         parts = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
         if parts[-1] == b"":
             parts.pop()
-        yield from parts
+        yield parts
 
 
 def _utf16_to_utf8(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -61,12 +63,22 @@ def text_lines(first: bytes, rest: Iterator[bytes]) -> Iterator[str]:
         chunks = _utf16_to_utf8(first, rest)
     else:
         chunks = _chain(first, rest)
-    for raw in split_lines(chunks):
-        try:
-            line = raw.decode("utf-8")
+    for raws in split_lines(chunks):
+        try:  # a chunk's lines at once: one decode, not one per line
+            text = b"\n".join(raws).decode("utf-8")
         except UnicodeDecodeError:
-            line = raw.decode("cp1252", errors="replace")
-        yield line[1:] if line.startswith("\ufeff") else line
+            text = None
+        lines = text.split("\n") if text is not None else [_decoded(raw) for raw in raws]
+        if text is None or "\ufeff" in text:
+            lines = [line[1:] if line.startswith("\ufeff") else line for line in lines]
+        yield from lines
+
+
+def _decoded(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
 
 
 def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -147,16 +159,14 @@ class CsvSource:
         while self.line_num < self._skip and self._next_line() is not None:
             self.line_num += 1
         first = self.line_num + 1
-        taken: list[str] = []
         longest = csv.field_size_limit()  # a longer field is an error of the csv reader's: leave it to the reader
-        while len(taken) < limit:
-            line = self._next_line()
-            if line is None:
-                break
-            if '"' in line or len(line) > longest:
-                self._held.append(line)
-                break
-            taken.append(line)
+        taken = self._held[::-1][:limit]
+        del self._held[len(self._held) - len(taken):]
+        taken += islice(self._lines, limit - len(taken))
+        if '"' in "".join(taken) or (taken and max(map(len, taken)) > longest):  # checked at once: rarely true
+            cut = next(i for i, line in enumerate(taken) if '"' in line or len(line) > longest)
+            self._held += reversed(taken[cut:])
+            del taken[cut:]
         self.line_num += len(taken)
         return first, taken
 
