@@ -166,14 +166,7 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
                 refused.append(verdict)  # type: ignore[arg-type]
                 continue
             key = (mpxn, day)
-            stored = existing.get(key)
-            if stored is None:  # the usual case: a meter-day not seen before
-                existing[key] = [(1, digest, source_ts)]
-                versions[key] = (mpxn, day, 1, digest, source_ts, batch_id, block.row_numbers[i], blobs[i],
-                                 block.qualities[i], block.source_units[i], ",".join(verdict), now, True)
-                announced.append((mpxn, day, 1, points[mpxn].fuel))
-                current.append(i)
-                continue
+            stored = existing.setdefault(key, [])
             decision = decide_version(stored, digest, source_ts)
             if decision.kind == "unchanged":
                 counts.unchanged += 1

@@ -161,7 +161,7 @@ def test_bulk_writes_read_back_as_core_writes_would(engine):
         _, histories = store.supply_points_and_histories(conn, [POWER.mpxn, HH_SETTLED, "0000000000000"])
     assert [tuple(r[:4]) + tuple(r[5:10]) + (bool(r[12]),) for r in stored] == \
         [r[:4] + r[5:10] + (r[12],) for r in rows]
-    assert all(store._aware(r[4]) == stamp and store._aware(r[11]) == stamp for r in stored)
+    assert all(store.aware(r[4]) == stamp and store.aware(r[11]) == stamp for r in stored)
     assert found == {(POWER.mpxn, DAY): [(1, "h0", stamp)], (POWER.mpxn, DAY + timedelta(days=2)): [(1, "h2", stamp)]}
     assert histories == {POWER.mpxn: MeterHistory(2, 0.75), HH_SETTLED: MeterHistory(2, 1.5)}
 
@@ -200,6 +200,6 @@ def test_concurrent_uploads_of_the_same_meter_days_keep_versions_consistent(engi
         rows = conn.execute(select(t.meter_days.c.settlement_date, t.meter_days.c.version, t.meter_days.c.current,
                                    t.meter_days.c.source_timestamp)).all()
     for day in days:
-        versions = sorted((r.version, r.current, store._aware(r.source_timestamp)) for r in rows if r.settlement_date == day)
+        versions = sorted((r.version, r.current, store.aware(r.source_timestamp)) for r in rows if r.settlement_date == day)
         assert [v for v, _, _ in versions] == list(range(1, len(stamps) + 1))
         assert [ts for _, current, ts in versions if current] == [stamps[-1]]  # the newest source time is current

@@ -9,7 +9,7 @@ transaction writes each meter-day's values once.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from functools import lru_cache
 from operator import itemgetter
 
@@ -17,6 +17,7 @@ import numpy as np
 import orjson
 from sqlalchemy import Connection, Engine, and_, select
 
+from services.ingest.adapters import store
 from services.ingest.adapters import tables as t
 from shared import db, outbox
 from shared.bus import EventProducer
@@ -62,12 +63,7 @@ def read_event_json(fuel: str, mpxn: str, settlement_date: date, version: int, c
 
 # A relay batch holds a few dates and one arrival time per stored chunk: convert each once.
 _iso = lru_cache(maxsize=256)(date.isoformat)
-
-
-@lru_cache(maxsize=256)
-def _utc(received_at: datetime) -> datetime:
-    """SQLite returns naive datetimes; every timestamp stored here is UTC."""
-    return received_at if received_at.tzinfo else received_at.replace(tzinfo=timezone.utc)
+_utc = lru_cache(maxsize=256)(store.aware)
 
 
 def relays(engine: Engine, producer: EventProducer) -> list[OutboxRelay]:

@@ -52,11 +52,11 @@ def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> d
     wanted = keys if isinstance(keys, (set, frozenset, dict)) else set(keys)
     for mpxn, day, version, digest, stamp in rows.all():
         if (mpxn, day) in wanted:
-            out.setdefault((mpxn, day), []).append((version, digest, _aware(stamp)))
+            out.setdefault((mpxn, day), []).append((version, digest, aware(stamp)))
     return out
 
 
-def _aware(ts: datetime) -> datetime:
+def aware(ts: datetime) -> datetime:
     """SQLite returns naive datetimes; every timestamp stored here is UTC."""
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 

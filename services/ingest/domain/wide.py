@@ -169,9 +169,10 @@ class WideRowParser:
     def _plain_block(self, first: int, lines: list[str], delimiter: str, read: tuple[np.ndarray, np.ndarray],
                      shared: dict) -> MeterDayBlock | None:
         """The lines as one block, taken on whole columns, when every line is a meter-day
-        of one date and unit, from the matrix with nothing missing, not seen before
-        in the file: what a D+1 file holds. None otherwise (nothing is recorded then),
-        and :meth:`_bulk_row` takes the lines one by one. Gives what it would give."""
+        of one date and unit from the matrix (a missing value only where the cell is a
+        missing-value token), not seen before in the file: what a D+1 file holds. None
+        otherwise (nothing is recorded then), and :meth:`_bulk_row` takes the lines one
+        by one. Gives what it would give."""
         if self._mpxn is None or self._date is None:
             return None
         heads = [line.split(delimiter, self._head) for line in lines]
@@ -195,14 +196,13 @@ class WideRowParser:
                 if quality is None:
                     return None
                 qualities[k] = quality
-        days = [hash((mpxn, day)) for mpxn in mpxns]  # as _seen_before keys them
-        if len(set(days)) < len(days) or not self._seen.keys().isdisjoint(days):
+        keys = [_seen_key(mpxn, day) for mpxn in mpxns]
+        if len(set(keys)) < len(keys) or not self._seen.keys().isdisjoint(keys):
             return None
-        numbers = range(first, first + len(lines))
-        self._seen.update(zip(days, ((number << 64) | (hash(content) & _MASK64) for number, content in zip(
-            numbers, zip(selection.comparable, qualities)))))
-        self.bulk_rows += len(lines)
         n = len(lines)
+        numbers = range(first, first + n)
+        self._seen.update(zip(keys, map(_seen_entry, numbers, selection.comparable, qualities)))
+        self.bulk_rows += n
         return MeterDayBlock(list(numbers), mpxns, [day] * n, selection.kwh, qualities, [unit] * n,
                              selection.source, [()] * n)
 
@@ -322,9 +322,9 @@ class WideRowParser:
         stays near 100 bytes per meter-day; a hash collision is ~1e-10 at 100k meters.
         ``values`` are the bytes of the meter-day's values as :func:`_comparable` gives them.
         """
-        digest = hash((values, quality)) & _MASK64
-        first = self._seen.setdefault(hash((mpxn, day)), (number << 64) | digest)
-        if first & _MASK64 != digest:
+        entry = _seen_entry(number, values, quality)
+        first = self._seen.setdefault(_seen_key(mpxn, day), entry)
+        if first & _MASK64 != entry & _MASK64:
             problems.append(Problem("conflicting_duplicate",
                                     f"row {first >> 64} has different values for {mpxn} on {day}"))
 
@@ -413,6 +413,16 @@ def _block(rows: list[_BulkRow]) -> MeterDayBlock:
     kwh = selection.kwh[ks] if selection.kwh is not selection.source else source
     return MeterDayBlock([r.number for r in rows], [r.mpxn for r in rows], [r.day for r in rows], kwh,
                          [r.quality for r in rows], [r.unit for r in rows], source, [r.problems for r in rows])
+
+
+def _seen_key(mpxn: str, day: date) -> int:
+    """A 64-bit hash of a meter-day, keying the file's meter-days seen so far."""
+    return hash((mpxn, day))
+
+
+def _seen_entry(number: int, values: bytes, quality: str) -> int:
+    """What is kept of a meter-day seen: its row number above a 64-bit content digest."""
+    return (number << 64) | (hash((values, quality)) & _MASK64)
 
 
 def _comparable(values: np.ndarray) -> np.ndarray:
