@@ -68,6 +68,7 @@ def pending_count(engine: Engine, table: Table) -> int:
 
 Record = tuple[int, str, bytes, bytes]  # (outbox row id, topic, key, payload)
 Renderer = Callable[[Connection, int, int], Sequence[Record]]
+Acknowledger = Callable[[Connection, list[int]], None]
 
 
 class OutboxRelay:
@@ -79,15 +80,18 @@ class OutboxRelay:
     the oldest row left, which picks up a lower id that committed late (possible
     on PostgreSQL with concurrent writers).
 
-    An outbox whose rows only reference the state they announce (ingest's reads:
-    the stored meter-day version) passes ``render``: given a connection, an id
-    and a limit, it returns the oldest rows after that id as records, in id order."""
+    A table that is not an outbox but a log of the state itself (ingest's
+    meter-day versions) passes ``render`` and ``acknowledge``: ``render``, given
+    a connection, an id and a limit, returns the oldest unpublished rows after that
+    id as records, in id order (after 0: the oldest unpublished); ``acknowledge``
+    records, in the connection's transaction, that these ids were published."""
 
     def __init__(self, engine: Engine, table: Table, producer: EventProducer, batch_size: int = 2000,
-                 idle_poll: float = 1.0, render: Renderer | None = None):
+                 idle_poll: float = 1.0, render: Renderer | None = None, acknowledge: Acknowledger | None = None):
         self._engine, self._table, self._producer, self._batch = engine, table, producer, batch_size
         self._idle_poll = idle_poll
         self._render = render or self._stored_payloads
+        self._acknowledge = acknowledge or self._delete
         self._wakeup = asyncio.Event()
         self.published = 0
         self.on_published: Callable[[Counter[str]], None] | None = None  # told each batch's count per topic
@@ -104,15 +108,18 @@ class OutboxRelay:
         with self._engine.connect() as conn:
             return self._render(conn, after, self._batch)
 
-    def _delete(self, ids: list[int]) -> None:
+    def _delete(self, conn: Connection, ids: list[int]) -> None:
         # Exactly the published ids, not "up to the last one": on PostgreSQL a
         # concurrent transaction can commit a lower id after the fetch.
+        conn.execute(delete(self._table).where(db.any_of(conn, self._table.c.id, ids)))
+
+    def _done(self, ids: list[int]) -> None:
         with self._engine.begin() as conn:
-            conn.execute(delete(self._table).where(db.any_of(conn, self._table.c.id, ids)))
+            self._acknowledge(conn, ids)
 
     async def _publish(self, rows: Sequence[Record]) -> None:
         sent = await self._producer.send_raw([r[1:] for r in rows])
-        await asyncio.to_thread(self._delete, [r[0] for r in rows])
+        await asyncio.to_thread(self._done, [r[0] for r in rows])
         self.published += len(rows)
         if self.on_published:
             self.on_published(sent)

@@ -3,12 +3,13 @@
 Each chunk of a file is one database transaction that stores the accepted
 meter-day versions, the rejections and the outbox rows together, so nothing
 accepted is acknowledged before it is durable, and nothing durable is left
-unpublished (the outbox relay publishes it, again after a crash). Accepted
-meter-days are announced by reads-outbox rows naming the stored version, which
-the relay renders into events (adapters/publishing.py).
+unpublished (the relay publishes it, again after a crash). Accepted meter-days
+need no outbox rows: the relay publishes the stored versions themselves
+(adapters/publishing.py).
 Chunk transactions are serialised (in this process by a lock, across processes on
 PostgreSQL by an advisory lock) because each decides versions from what is
 already stored: two uploads of the same meter-day must not both add version 2.
+This also makes versions commit in the order of their ``seq``, which the relay relies on.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Engine
 
-from services.ingest.adapters import publishing, store
+from services.ingest.adapters import store
 from services.ingest.adapters.tables import outbox
 from services.ingest.domain.model import (
     MeterDayBlock, ParsedMeterDay, ParsedRegisterRead, RowRejection, StreamItem, UnparseableFile,
@@ -153,7 +154,6 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     versions: dict[tuple, tuple] = {}  # the current row per meter-day of this chunk
     audit: list[tuple] = []  # versions that are not (or no longer) current
     retire: list = []
-    announced: list[tuple[str, date, int, str]] = []  # publishing.READS_OUTBOX_COLUMNS
     touched: dict[str, MeterHistory] = {}
     batch_id = result.batch_id
     for block in blocks:
@@ -185,7 +185,6 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
             if decision.version > 1:  # type: ignore[operator]
                 counts.revised += 1
                 retire.append(key)
-            announced.append((mpxn, day, decision.version, points[mpxn].fuel))  # type: ignore[arg-type]
             current.append(i)
         if current:
             counts.accepted += len(current)
@@ -214,7 +213,6 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     store.upsert_register_reads(conn, register_rows)
     store.insert_rejections(conn, [
         (result.batch_id, r.row_number, r.mpxn, r.settlement_date, r.reason_code, r.reason) for r in refused])
-    publishing.enqueue_reads(conn, announced)
     enqueue(conn, outbox, REGISTER_READS, register_events)
     enqueue(conn, outbox, REJECTED, [
         RejectedRow(batch_id=result.batch_id, row_number=r.row_number, mpxn=r.mpxn, settlement_date=r.settlement_date,

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from services.ingest import pipeline
+from services.ingest.adapters import publishing
 from services.ingest.adapters import tables as t
 from services.ingest.domain import parsing
 from shared import db, readmodel
@@ -68,7 +70,7 @@ def stored_files(draw):
     return "\n".join(lines) + "\n"
 
 
-STORED = [t.meter_days, t.rejections, t.reads_outbox, t.meter_stats, t.batches, t.outbox]
+STORED = [t.meter_days, t.rejections, t.meter_stats, t.batches, t.outbox]
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +101,7 @@ def _stored(engine, text: str, monkeypatch, bulk_lines: int) -> dict:
             result = pipeline.ingest(engine, text.encode(), "file.csv", source="test", today=TODAY)
     except Exception as exc:  # noqa: BLE001 - an unreadable file must be refused alike
         return {"refused": repr(exc)}
-    d, r, o, s = t.meter_days.c, t.rejections.c, t.reads_outbox.c, t.meter_stats.c
+    d, r, s = t.meter_days.c, t.rejections.c, t.meter_stats.c
     with engine.connect() as conn:
         return {
             "counts": result.counts.as_dict(),
@@ -108,7 +110,8 @@ def _stored(engine, text: str, monkeypatch, bulk_lines: int) -> dict:
                                      .order_by(d.mpxn, d.settlement_date, d.version)).all(),
             "rejections": conn.execute(select(r.row_number, r.mpxn, r.settlement_date, r.reason_code, r.reason)
                                        .order_by(r.id)).all(),
-            "announced": conn.execute(select(o.mpxn, o.settlement_date, o.version, o.fuel).order_by(o.id)).all(),
+            "to_publish": [(key, orjson.loads(payload)["event_id"], orjson.loads(payload)["fuel"])
+                           for _, _, key, payload in publishing.pending_reads(conn, 0, 10_000)],
             "histories": conn.execute(select(s.mpxn, s.days, s.p95_period_kwh).order_by(s.mpxn)).all(),
         }
 

@@ -81,8 +81,10 @@ def test_accept_resend_revise_and_late_old_revision(engine):
                             source_timestamp=datetime(2024, 5, 22, tzinfo=timezone.utc))
     assert (stale.counts.accepted, stale.counts.superseded) == (0, 1)
 
+    # Nothing was published yet: the first day's version 1 was superseded before it
+    # was, so only its successor goes out, in the order the versions were stored.
     events = outbox_events(engine)
-    assert [(e.settlement_date, e.version) for e in events] == [(d, 1) for d in days] + [(DAY, 2)]
+    assert [(e.settlement_date, e.version) for e in events] == [(d, 1) for d in days[1:]] + [(DAY, 2)]
     with engine.connect() as conn:
         counts = store.counts(conn)
     assert counts["meter_days_current"] == 3 and counts["meter_day_versions"] == 5
@@ -203,3 +205,75 @@ def test_concurrent_uploads_of_the_same_meter_days_keep_versions_consistent(engi
         versions = sorted((r.version, r.current, store.aware(r.source_timestamp)) for r in rows if r.settlement_date == day)
         assert [v for v, _, _ in versions] == list(range(1, len(stamps) + 1))
         assert [ts for _, current, ts in versions if current] == [stamps[-1]]  # the newest source time is current
+
+
+async def test_the_relay_publishes_each_current_version_once_and_again_only_after_a_crash(engine, settings):
+    """The relay publishes stored versions after the last one it recorded as
+    published: a revision publishes only itself, and a relay that dies between
+    publishing and recording it publishes the same versions again (at least once)."""
+    from shared.bus import EventProducer, consume_batches, ensure_topics
+    from shared.contracts import READS
+
+    await ensure_topics(settings, [READS])
+
+    async def relay_until_published() -> None:
+        producer = EventProducer(settings, "test")
+        await producer.start()
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(relay.run(stop)) for relay in publishing.relays(engine, producer)]
+        try:
+            while await asyncio.to_thread(publishing.pending_count, engine):
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+            await producer.stop()
+
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    first = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY,
+                            source_timestamp=datetime(2024, 5, 20, tzinfo=timezone.utc))
+    await relay_until_published()
+    revised = pipeline.ingest(engine, csv_for(days[:1], scale=1.1), "r.csv", source="test", today=TODAY,
+                              source_timestamp=datetime(2024, 5, 25, tzinfo=timezone.utc))
+    assert publishing.pending_count(engine) == 1
+    with engine.connect() as conn:
+        before = publishing.published_seq(conn)
+    await relay_until_published()
+    with engine.begin() as conn:  # the relay died after publishing, before recording it
+        conn.execute(t.reads_published.update().values(seq=before))
+    assert publishing.pending_count(engine) == 1
+    await relay_until_published()
+
+    batches, seen, stop = {first.batch_id, revised.batch_id}, [], asyncio.Event()
+
+    async def handle(batch) -> None:
+        seen.extend((e.event.settlement_date, e.event.version) for e in batch if e.event.batch_id in batches)
+        if len(seen) >= 5:
+            stop.set()
+
+    consumer = asyncio.create_task(consume_batches(settings, "test", f"g-{first.batch_id}", [READS], handle, stop))
+    await asyncio.wait_for(stop.wait(), 60)
+    await consumer
+    assert seen == [(d, 1) for d in days] + [(DAY, 2), (DAY, 2)]
+
+
+def test_opting_out_purges_the_stored_versions_and_refuses_new_ones(engine):
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY)
+    pipeline.ingest(engine, csv_for(days[:1], scale=1.1), "r.csv", source="test", today=TODAY)
+
+    def supply_point(revision: int, status: str) -> SupplyPointChanged:
+        return SupplyPointChanged(mpxn=POWER.mpxn, revision=revision, fuel="electricity", site_id="S1", site_name="HQ",
+                                  account_id="A1", customer_id="C1", meter_type="smart", profile_class="03",
+                                  micro_business=True, enrolment_status=status)
+
+    with engine.begin() as conn:  # a revision no newer than the one held changes nothing
+        assert store.apply_supply_points(conn, [supply_point(1, "opted_out")]) == 0
+        assert store.counts(conn)["meter_day_versions"] == 4
+        assert store.apply_supply_points(conn, [supply_point(2, "opted_out")]) == 4
+    with engine.connect() as conn:
+        assert store.counts(conn)["meter_day_versions"] == 0
+        assert store.supply_points_and_histories(conn, [POWER.mpxn])[1] == {}
+    assert outbox_events(engine) == []
+    refused = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY)
+    assert (refused.counts.accepted, refused.counts.rejected) == (0, 3)

@@ -2,50 +2,60 @@
 process: shared.outbox.ProcessRelay).
 
 Rejections and register reads go through the ordinary outbox. Accepted
-meter-days are announced by rows of the reads outbox that name the stored
-version; the relay renders each MeterDayRead from that version when it
-publishes, so what was stored is exactly what is published, and the chunk
-transaction writes each meter-day's values once.
+meter-days need none: every stored version has a ``seq`` in the order it was
+stored, and the relay publishes the current versions after the last ``seq`` it
+published (one row, ``ingest_reads_published``), rendering each MeterDayRead from
+the stored version. What was stored is exactly what is published, and the chunk
+transaction writes each meter-day once.
+
+Version decisions are serialised (store.lock_meter_days), so versions commit in
+``seq`` order and the relay never passes one that commits later. A version
+superseded before it was published is not published: its successor is.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from operator import itemgetter
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, func, select, update
 
 from services.ingest.adapters import store
 from services.ingest.adapters import tables as t
-from shared import db, outbox
+from shared import outbox
 from shared.bus import EventProducer
 from shared.contracts import READS
 from shared.outbox import OutboxRelay, Record
 
-READS_OUTBOX_COLUMNS = ("mpxn", "settlement_date", "version", "fuel")
+
+def published_seq(conn: Connection) -> int:
+    """The ``seq`` of the last version the relay has published."""
+    return conn.execute(select(t.reads_published.c.seq)).scalar_one()
 
 
-def enqueue_reads(conn: Connection, rows: list[tuple[str, date, int, str]]) -> None:
-    """Announce stored versions, given as tuples in READS_OUTBOX_COLUMNS order, inside the caller's transaction."""
-    db.bulk_insert(conn, t.reads_outbox, READS_OUTBOX_COLUMNS, rows)
+def mark_published(conn: Connection, seqs: list[int]) -> None:
+    """Versions are published in ``seq`` order: the last one marks them all."""
+    c = t.reads_published.c
+    conn.execute(update(t.reads_published).where(c.seq < max(seqs)).values(seq=max(seqs)))
+
+
+def _unpublished(after: int):
+    d = t.meter_days.c
+    return (t.meter_days.join(t.supply_points, t.supply_points.c.mpxn == d.mpxn),
+            (d.seq > after) & d.current)
 
 
 def pending_reads(conn: Connection, after: int, limit: int) -> list[Record]:
-    """The oldest announced meter-days after outbox row ``after`` as MeterDayRead records, in outbox order."""
-    # The oldest rows first, then their versions by primary key: joined directly, a
-    # large backlog can make PostgreSQL's planner scan every stored meter-day. Put
-    # in outbox order here: ORDER BY on the join made SQLite sort the rows, values and all.
-    o = select(t.reads_outbox).where(t.reads_outbox.c.id > after).order_by(t.reads_outbox.c.id).limit(limit).subquery()
+    """The oldest unpublished current versions after ``seq`` ``after`` (or after the
+    last one published, when that is later) as MeterDayRead records, in ``seq`` order."""
     d = t.meter_days.c
+    joined, unpublished = _unpublished(max(after, published_seq(conn)))
     rows = conn.execute(
-        select(o.c.id, o.c.fuel, d.mpxn, d.settlement_date, d.version, d.content_hash, d.kwh, d.quality,
+        select(d.seq, t.supply_points.c.fuel, d.mpxn, d.settlement_date, d.version, d.content_hash, d.kwh, d.quality,
                d.source_unit, d.flags, d.batch_id, d.received_at)
-        .select_from(o.join(t.meter_days, and_(
-            d.mpxn == o.c.mpxn, d.settlement_date == o.c.settlement_date, d.version == o.c.version))))
-    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:]))
-            for row in sorted(rows.all(), key=itemgetter(0))]
+        .select_from(joined).where(unpublished).order_by(d.seq).limit(limit))
+    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:])) for row in rows.all()]
 
 
 def read_event_json(fuel: str, mpxn: str, settlement_date: date, version: int, content_hash: str, kwh: bytes,
@@ -67,10 +77,15 @@ _utc = lru_cache(maxsize=256)(store.aware)
 
 
 def relays(engine: Engine, producer: EventProducer) -> list[OutboxRelay]:
-    """Both of ingest's outboxes (the factory ProcessRelay calls in its process)."""
+    """The outbox and the meter-day versions (the factory ProcessRelay calls in its process)."""
     return [OutboxRelay(engine, t.outbox, producer, batch_size=5000, idle_poll=0.5),
-            OutboxRelay(engine, t.reads_outbox, producer, batch_size=5000, idle_poll=0.5, render=pending_reads)]
+            OutboxRelay(engine, t.meter_days, producer, batch_size=5000, idle_poll=0.5, render=pending_reads,
+                        acknowledge=mark_published)]
 
 
 def pending_count(engine: Engine) -> int:
-    return sum(outbox.pending_count(engine, table) for table in (t.outbox, t.reads_outbox))
+    """Events not yet published: the outbox's and the current versions not yet published."""
+    with engine.connect() as conn:
+        joined, unpublished = _unpublished(published_seq(conn))
+        reads = conn.execute(select(func.count()).select_from(joined).where(unpublished)).scalar_one()
+    return outbox.pending_count(engine, t.outbox) + reads

@@ -6,12 +6,13 @@ from collections.abc import Collection
 from datetime import date, datetime, timezone
 from operator import itemgetter
 
-from sqlalchemy import Connection, and_, func, select, text, tuple_, update
+from sqlalchemy import Connection, and_, delete, func, select, text, tuple_, update
 
 from services.ingest.adapters import tables as t
 from services.ingest.domain.validation import MeterHistory, SupplyPointInfo
 from services.ingest.domain.versioning import ExistingVersion
-from shared import db
+from shared import db, readmodel
+from shared.contracts.events import SupplyPointChanged
 
 _SUPPLY_POINT_COLUMNS = SupplyPointInfo._fields
 
@@ -28,6 +29,24 @@ def supply_points_and_histories(conn: Connection, mpxns: Collection[str]
     ).all()  # all(): one fetch, not a DB-API call per row
     points = {r[0]: SupplyPointInfo(*r[:-2]) for r in rows}
     return points, {r[0]: MeterHistory(r[-2], r[-1]) for r in rows if r[-2] is not None}
+
+
+def apply_supply_points(conn: Connection, events: list[SupplyPointChanged]) -> int:
+    """Keep the read model, and purge the meter-day versions and statistics of
+    supply points whose customer opted out of HH data (within their opt-out
+    window): the audit trail of versions does not outlive the opt-out. Returns
+    the versions purged."""
+    readmodel.apply(conn, t.supply_points, events)
+    named = {e.mpxn for e in events if e.enrolment_status == "opted_out"}
+    if not named:
+        return 0
+    sp = t.supply_points.c
+    opted_out = conn.execute(select(sp.mpxn).where(db.any_of(conn, sp.mpxn, named),
+                                                   sp.enrolment_status == "opted_out")).scalars().all()
+    if not opted_out:
+        return 0
+    conn.execute(delete(t.meter_stats).where(db.any_of(conn, t.meter_stats.c.mpxn, opted_out)))
+    return conn.execute(delete(t.meter_days).where(db.any_of(conn, t.meter_days.c.mpxn, opted_out))).rowcount
 
 
 def lock_meter_days(conn: Connection) -> None:

@@ -1,7 +1,9 @@
 """Ingest's own tables: batches, every meter-day version (kept for audit),
-rejections, register reads, the outbox and its supply-point read model."""
+rejections, register reads, the outbox, the relay's place in the versions and
+the supply-point read model."""
 from sqlalchemy import (
     BigInteger, Boolean, Column, Date, DateTime, Float, Integer, LargeBinary, MetaData, String, Table, Text,
+    UniqueConstraint,
 )
 
 from shared.outbox import outbox_table
@@ -35,11 +37,15 @@ batches = Table(
 )
 
 # Every version of every meter-day; ``current`` marks the one consumers hold.
+# ``seq`` numbers versions in the order they were stored, and is never reused
+# (AUTOINCREMENT on SQLite: an opt-out purge may delete the newest rows): the relay
+# publishes current versions in ``seq`` order after the last one it published.
 meter_days = Table(
     "ingest_meter_days", metadata,
-    Column("mpxn", String(13), primary_key=True),
-    Column("settlement_date", Date, primary_key=True),
-    Column("version", Integer, primary_key=True),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("mpxn", String(13), nullable=False),
+    Column("settlement_date", Date, nullable=False),
+    Column("version", Integer, nullable=False),
     Column("current", Boolean, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("source_timestamp", DateTime(timezone=True), nullable=False),
@@ -50,6 +56,8 @@ meter_days = Table(
     Column("source_unit", String(4), nullable=False),
     Column("flags", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("mpxn", "settlement_date", "version", name="uq_ingest_meter_days_version"),
+    sqlite_autoincrement=True,
 )
 
 # A running summary of each meter's own values, for spike detection without
@@ -86,14 +94,11 @@ register_reads = Table(
 
 outbox = outbox_table(metadata, "ingest")
 
-# The outbox of accepted meter-days: each row names the stored version it
-# announces, and the relay renders the event from it (adapters/publishing.py),
-# so the chunk transaction does not write every meter-day's values twice.
-reads_outbox = Table(
-    "ingest_reads_outbox", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("mpxn", String(13), nullable=False),
-    Column("settlement_date", Date, nullable=False),
-    Column("version", Integer, nullable=False),
-    Column("fuel", String(11), nullable=False),
+# Accepted meter-days need no outbox of their own: the relay reads current versions
+# of ingest_meter_days after the last ``seq`` it published, kept in this one row
+# (adapters/publishing.py). The chunk transaction writes each meter-day once.
+reads_published = Table(
+    "ingest_reads_published", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 
 from services.ingest.adapters import publishing, store
-from services.ingest.adapters import tables as t
 from services.ingest.entrypoints.api import router
 from services.ingest.entrypoints.dropfolder import watcher
-from shared import db, readmodel
+from shared import db
 from shared.bus import Envelope, consume_batches
 from shared.config import Settings
 from shared.contracts import SUPPLY_POINTS
@@ -17,6 +17,7 @@ from shared.outbox import ProcessRelay
 from shared.runtime import Service
 
 NAME = "ingest"
+log = logging.getLogger(__name__)
 # A D+1 file allocates millions of short-lived floats, lists and row objects, almost
 # none of them in reference cycles: at the default 700 the collector runs thousands
 # of times per file for nothing (about 15% of ingest time at 100,000 meters).
@@ -36,7 +37,9 @@ def build(settings: Settings) -> Service:
 
     def apply(batch: list[Envelope]) -> None:
         with engine.begin() as conn:
-            readmodel.apply(conn, t.supply_points, [env.event for env in batch])
+            purged = store.apply_supply_points(conn, [env.event for env in batch])
+        if purged:
+            log.info("purged %d meter-day versions of opted-out supply points", purged)
 
     async def supply_points(stop: asyncio.Event) -> None:
         async def handle(batch: list[Envelope]) -> None:
