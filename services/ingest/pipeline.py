@@ -149,11 +149,11 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     refused: list[RowRejection] = [i for i in items if isinstance(i, RowRejection)]
     meters = {m for b in blocks for m in b.mpxns}
     points, histories = store.supply_points_and_histories(conn, meters | {r.mpxn for r in reads})
-    existing = store.existing_versions(conn, {key for b in blocks for key in zip(b.mpxns, b.dates)})
+    existing, current_seqs = store.existing_versions(conn, {key for b in blocks for key in zip(b.mpxns, b.dates)})
 
     versions: dict[tuple, tuple] = {}  # the current row per meter-day of this chunk
     audit: list[tuple] = []  # versions that are not (or no longer) current
-    retire: list = []
+    retire: list[int] = []  # the seqs of stored current versions that revisions replace
     touched: dict[str, MeterHistory] = {}
     batch_id = result.batch_id
     for block in blocks:
@@ -184,7 +184,8 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
             versions[key] = row + (True,)
             if decision.version > 1:  # type: ignore[operator]
                 counts.revised += 1
-                retire.append(key)
+                if key in current_seqs:  # not when its current version is one this chunk stored
+                    retire.append(current_seqs.pop(key))
             current.append(i)
         if current:
             counts.accepted += len(current)

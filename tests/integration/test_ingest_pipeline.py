@@ -161,10 +161,12 @@ def test_bulk_writes_read_back_as_core_writes_would(engine):
         found = store.existing_versions(conn, {(POWER.mpxn, DAY), (POWER.mpxn, DAY + timedelta(days=2)),
                                                (HH_SETTLED, DAY + timedelta(days=1))})
         _, histories = store.supply_points_and_histories(conn, [POWER.mpxn, HH_SETTLED, "0000000000000"])
+        seqs = dict(conn.execute(select(t.meter_days.c.settlement_date, t.meter_days.c.seq)).all())
     assert [tuple(r[:4]) + tuple(r[5:10]) + (bool(r[12]),) for r in stored] == \
         [r[:4] + r[5:10] + (r[12],) for r in rows]
     assert all(store.aware(r[4]) == stamp and store.aware(r[11]) == stamp for r in stored)
-    assert found == {(POWER.mpxn, DAY): [(1, "h0", stamp)], (POWER.mpxn, DAY + timedelta(days=2)): [(1, "h2", stamp)]}
+    assert found == ({(POWER.mpxn, DAY): [(1, "h0", stamp)], (POWER.mpxn, DAY + timedelta(days=2)): [(1, "h2", stamp)]},
+                     {(POWER.mpxn, DAY): seqs[DAY], (POWER.mpxn, DAY + timedelta(days=2)): seqs[DAY + timedelta(days=2)]})
     assert histories == {POWER.mpxn: MeterHistory(2, 0.75), HH_SETTLED: MeterHistory(2, 1.5)}
 
 

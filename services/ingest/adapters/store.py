@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import date, datetime, timezone
 from operator import itemgetter
 
-from sqlalchemy import Connection, and_, delete, func, select, text, tuple_, update
+from sqlalchemy import Connection, delete, func, select, text, update
 
 from services.ingest.adapters import tables as t
 from services.ingest.domain.validation import MeterHistory, SupplyPointInfo
@@ -56,23 +56,28 @@ def lock_meter_days(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('ingest_meter_days'))"))
 
 
-def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]) -> dict[tuple[str, date], list[ExistingVersion]]:
-    """The stored versions of these meter-days. Filters on the meters and the dates
-    separately (both bound as single arrays, served by the primary key) and drops
-    the few rows of other combinations here, which is far cheaper than a tuple IN."""
-    out: dict[tuple[str, date], list[ExistingVersion]] = {}
+def existing_versions(conn: Connection, keys: Collection[tuple[str, date]]
+                      ) -> tuple[dict[tuple[str, date], list[ExistingVersion]], dict[tuple[str, date], int]]:
+    """The stored versions of these meter-days, and the ``seq`` of each one's current
+    version. Filters on the meters and the dates separately (both bound as single
+    arrays, served by the unique key) and drops the few rows of other combinations
+    here, which is far cheaper than a tuple IN."""
+    versions: dict[tuple[str, date], list[ExistingVersion]] = {}
+    current: dict[tuple[str, date], int] = {}
     if not keys:
-        return out
+        return versions, current
     c = t.meter_days.c
     rows = conn.execute(
-        select(c.mpxn, c.settlement_date, c.version, c.content_hash, c.source_timestamp)
+        select(c.mpxn, c.settlement_date, c.version, c.content_hash, c.source_timestamp, c.seq, c.current)
         .where(db.any_of(conn, c.mpxn, {m for m, _ in keys}), db.any_of(conn, c.settlement_date, {d for _, d in keys}))
     )
     wanted = keys if isinstance(keys, (set, frozenset, dict)) else set(keys)
-    for mpxn, day, version, digest, stamp in rows.all():
+    for mpxn, day, version, digest, stamp, seq, is_current in rows.all():
         if (mpxn, day) in wanted:
-            out.setdefault((mpxn, day), []).append((version, digest, aware(stamp)))
-    return out
+            versions.setdefault((mpxn, day), []).append((version, digest, aware(stamp)))
+            if is_current:
+                current[mpxn, day] = seq
+    return versions, current
 
 
 def aware(ts: datetime) -> datetime:
@@ -94,14 +99,13 @@ VERSION_COLUMNS = ("mpxn", "settlement_date", "version", "content_hash", "source
 def insert_versions(conn: Connection, rows: list[tuple]) -> None:
     """Rows are tuples in VERSION_COLUMNS order. Inserted in key order: B-tree
     appends are cheaper than inserts at random places."""
-    db.bulk_insert(conn, t.meter_days, VERSION_COLUMNS, sorted(rows, key=itemgetter(0, 1, 2)))
+    db.bulk_insert(conn, t.meter_days, VERSION_COLUMNS, sorted(rows, key=itemgetter(1, 0, 2)))
 
 
-def retire_current(conn: Connection, keys: list[tuple[str, date]]) -> None:
-    """Mark the previous current versions of these meter-days as no longer current."""
-    if keys:
-        c = t.meter_days.c
-        conn.execute(update(t.meter_days).where(and_(c.current, tuple_(c.mpxn, c.settlement_date).in_(keys))).values(current=False))
+def retire_current(conn: Connection, seqs: list[int]) -> None:
+    """Mark these versions (the previous current ones of revised meter-days) as no longer current."""
+    if seqs:
+        conn.execute(update(t.meter_days).where(db.any_of(conn, t.meter_days.c.seq, seqs)).values(current=False))
 
 
 REJECTION_COLUMNS = ("batch_id", "row_number", "mpxn", "settlement_date", "reason_code", "reason")

@@ -56,7 +56,7 @@ meter_days = Table(
     Column("source_unit", String(4), nullable=False),
     Column("flags", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("mpxn", "settlement_date", "version", name="uq_ingest_meter_days_version"),
+    UniqueConstraint("settlement_date", "mpxn", "version", name="uq_ingest_meter_days_version"),
     sqlite_autoincrement=True,
 )
 

@@ -56,13 +56,13 @@ def upgrade() -> None:
         op.execute("ALTER TABLE ingest_meter_days DROP CONSTRAINT ingest_meter_days_pkey")
         op.execute("ALTER TABLE ingest_meter_days ADD PRIMARY KEY (seq)")
         op.create_unique_constraint('uq_ingest_meter_days_version', 'ingest_meter_days',
-                                    ['mpxn', 'settlement_date', 'version'])
+                                    ['settlement_date', 'mpxn', 'version'])
     else:  # SQLite cannot change a table's key: copy it, numbered in arrival order
         op.create_table('ingest_meter_days_numbered',
                         sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
                         *_value_columns(),
                         sa.PrimaryKeyConstraint('seq'),
-                        sa.UniqueConstraint('mpxn', 'settlement_date', 'version', name='uq_ingest_meter_days_version'),
+                        sa.UniqueConstraint('settlement_date', 'mpxn', 'version', name='uq_ingest_meter_days_version'),
                         sqlite_autoincrement=True)
         op.execute(f"INSERT INTO ingest_meter_days_numbered ({COLUMNS}) SELECT {COLUMNS} FROM ingest_meter_days "
                    "ORDER BY received_at, mpxn, settlement_date, version")
