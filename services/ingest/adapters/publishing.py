@@ -19,7 +19,8 @@ from functools import lru_cache
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, type_coerce, update
+from sqlalchemy.types import NullType
 
 from services.ingest.adapters import store
 from services.ingest.adapters import tables as t
@@ -52,28 +53,42 @@ def pending_reads(conn: Connection, after: int, limit: int) -> list[Record]:
     d = t.meter_days.c
     joined, unpublished = _unpublished(max(after, published_seq(conn)))
     rows = conn.execute(
-        select(d.seq, t.supply_points.c.fuel, d.mpxn, d.settlement_date, d.version, d.content_hash, d.kwh, d.quality,
-               d.source_unit, d.flags, d.batch_id, d.received_at)
+        select(d.seq, t.supply_points.c.fuel, d.mpxn, _as_stored(d.settlement_date), d.version, d.content_hash,
+               _as_stored(d.kwh), d.quality, d.source_unit, d.flags, d.batch_id, _as_stored(d.received_at))
         .select_from(joined).where(unpublished).order_by(d.seq).limit(limit))
     return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:])) for row in rows.all()]
 
 
-def read_event_json(fuel: str, mpxn: str, settlement_date: date, version: int, content_hash: str, kwh: bytes,
-                    quality: str, source_unit: str, flags: str, batch_id: str, received_at: datetime) -> bytes:
+def _as_stored(column):
+    """The column as the driver returns it, without SQLAlchemy's conversion per row
+    (a third of the fetch on SQLite, where dates and times come back as text)."""
+    return type_coerce(column, NullType()).label(column.name)
+
+
+def read_event_json(fuel: str, mpxn: str, settlement_date: date | str, version: int, content_hash: str, kwh: bytes,
+                    quality: str, source_unit: str, flags: str, batch_id: str, received_at: datetime | str) -> bytes:
     """The JSON of a MeterDayRead from a stored version, serialised directly: building
     and dumping the pydantic model per meter-day costs several times more (a unit
-    test holds this JSON to ``MeterDayRead``). NaN (a missing period) becomes null."""
+    test holds this JSON to ``MeterDayRead``). NaN (a missing period) becomes null.
+    Dates and times are objects (PostgreSQL) or SQLite's ISO text."""
+    day = _iso(settlement_date)
     return orjson.dumps({
-        "event_id": f"{mpxn}:{_iso(settlement_date)}:{version}", "mpxn": mpxn, "fuel": fuel,
-        "settlement_date": settlement_date, "version": version, "content_hash": content_hash,
+        "event_id": f"{mpxn}:{day}:{version}", "mpxn": mpxn, "fuel": fuel,
+        "settlement_date": day, "version": version, "content_hash": content_hash,
         "kwh": np.frombuffer(kwh, dtype="<f8"), "quality": quality, "source_unit": source_unit,
         "flags": flags.split(",") if flags else [], "batch_id": batch_id, "received_at": _utc(received_at),
     }, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 # A relay batch holds a few dates and one arrival time per stored chunk: convert each once.
-_iso = lru_cache(maxsize=256)(date.isoformat)
-_utc = lru_cache(maxsize=256)(store.aware)
+@lru_cache(maxsize=256)
+def _iso(day: date | str) -> str:
+    return day if isinstance(day, str) else day.isoformat()
+
+
+@lru_cache(maxsize=256)
+def _utc(at: datetime | str) -> datetime:
+    return store.aware(datetime.fromisoformat(at) if isinstance(at, str) else at)
 
 
 def relays(engine: Engine, producer: EventProducer) -> list[OutboxRelay]:

@@ -94,10 +94,11 @@ def test_single_meter_days_are_stored_from_blocks_of_one_period_count():
 
 
 @pytest.mark.parametrize("flags, expected_flags", [("spike,estimated", ["spike", "estimated"]), ("", [])])
-@pytest.mark.parametrize("stamp", [NOW, NOW.replace(tzinfo=None)])  # SQLite gives naive UTC back
-def test_event_json_rendered_from_a_stored_version_is_a_valid_meter_day_read(flags, expected_flags, stamp):
+@pytest.mark.parametrize("day, stamp", [  # as PostgreSQL gives them back, and as SQLite stores them (UTC)
+    (date(2019, 10, 27), NOW), ("2019-10-27", NOW.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds"))])
+def test_event_json_rendered_from_a_stored_version_is_a_valid_meter_day_read(flags, expected_flags, day, stamp):
     values = [0.125] * 47 + [-0.0, 1e-9, None]
-    payload = publishing.read_event_json("electricity", "2000000000001", date(2019, 10, 27), 2, "abc",
+    payload = publishing.read_event_json("electricity", "2000000000001", day, 2, "abc",
                                          encode_values(values), "A" * 48 + "E-", "Wh", flags, "batch-1", stamp)
     expected = MeterDayRead(event_id="2000000000001:2019-10-27:2", mpxn="2000000000001", fuel="electricity",
                             settlement_date=date(2019, 10, 27), version=2, content_hash="abc", kwh=values,
