@@ -107,3 +107,18 @@ def test_event_json_rendered_from_a_stored_version_is_a_valid_meter_day_read(fla
     assert MeterDayRead.model_validate_json(payload) == expected
     assert orjson.loads(payload)["kwh"] == values  # a missing period is null, the values exact
     assert set(orjson.loads(payload)) == set(MeterDayRead.model_fields)  # no field forgotten or invented
+
+
+@pytest.mark.parametrize("sizes, chunk, expected", [
+    ([2000] * 10, 10_000, [[2000] * 5, [2000] * 2, [2000] * 2, [2000]]),  # the last chunk in quarters, blocks whole
+    ([2000] * 12, 10_000, [[2000] * 5, [2000] * 5, [2000] * 2]),  # a partial last chunk is smaller anyway
+    ([1] * 5, 4, [[1] * 4, [1]]),
+    ([1] * 3, 4, [[1], [1], [1]]),  # a small file is a last chunk too
+    ([], 4, []),
+])
+def test_chunks_take_about_chunk_meter_days_and_the_last_in_quarters(sizes, chunk, expected):
+    def block(n: int) -> MeterDayBlock:
+        return MeterDayBlock.of_days([ParsedMeterDay(1, "2000000000001", date(2024, 5, 14), [0.5] * 48, "A" * 48)] * n)
+
+    chunks = list(pipeline._chunks(iter([block(n) for n in sizes]), chunk))
+    assert [[len(b) for b in c] for c in chunks] == expected
