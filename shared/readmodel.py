@@ -8,7 +8,8 @@ from shared import db
 from shared.contracts.events import SupplyPointChanged
 
 
-def supply_points_table(metadata: MetaData, service: str) -> Table:
+def supply_points_table(metadata: MetaData, service: str, **options) -> Table:
+    """``options``: Table keyword arguments (ingest's: sqlite_with_rowid=False)."""
     return Table(
         f"{service}_supply_points", metadata,
         Column("mpxn", String(13), primary_key=True),
@@ -27,6 +28,7 @@ def supply_points_table(metadata: MetaData, service: str) -> Table:
         Column("opt_out_window_ends", Date),
         Column("active", Boolean, nullable=False),
         Column("registered_on", Date),
+        **options,
     )
 
 

