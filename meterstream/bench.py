@@ -33,6 +33,9 @@ def row(scenario: str, measured: str, baseline: str, ratio: float, target: str, 
     return {"scenario": scenario, "measured": measured, "baseline": baseline, "ratio": round(ratio, 3), "target": target, "ok": ok}
 
 
+ROUNDS = 3  # file-to-bus rounds, each followed by a raw produce run: the best of each is compared
+
+
 def _fleet_events(n_meters: int, day: date):
     """A D+1 file's worth of meter-days: n meters, one day, as a wide CSV and as events."""
     from shared.synthetic.files import wide_csv_for_fleet
@@ -119,7 +122,8 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
     n = max(1000, int(100_000 * scale))
     day = date.today() - timedelta(days=2)
     fleet, csv_bytes = _fleet_events(n, day)
-    _, next_csv_bytes = _fleet_events(n, day - timedelta(days=1))  # new meter-days for the file-to-bus run
+    # New meter-days for each file-to-bus round
+    next_files = [_fleet_events(n, day - timedelta(days=r))[1] for r in range(1, ROUNDS + 1)]
     rows: list[Row] = []
 
     ingest_engine = db.make_engine(settings.database_url_for("ingest"))
@@ -153,7 +157,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
     accepted = result.counts.accepted
     rss_growth = rss.stop()
 
-    async def measure() -> tuple[list[float], float, float, tuple[float, int]]:
+    async def measure() -> tuple[list[float], float, float, list[tuple[float, float, int]]]:
         await ensure_topics(settings)
         from dataclasses import replace
 
@@ -167,7 +171,15 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         raw_topic = f"bench.raw.{time.time_ns()}"
         produce = [await raw_produce(raw_topic)]
         consume = await _raw_consume(settings.kafka_bootstrap_servers, raw_topic, len(payloads))
+        e2e = await relay_to_portfolio(raw_topic)
+        rounds = []
+        for r, data in enumerate(next_files):  # interleaved, so drift and noise fall on both alike
+            rounds.append(await file_to_bus(data, f"bench-next-{r}.csv"))
+            produce.append(await raw_produce(f"{raw_topic}.{r}"))
+        return produce, consume, e2e, rounds
 
+    async def relay_to_portfolio(raw_topic: str) -> float:
+        """The first file through the in-process relays to the portfolio store."""
         producer = EventProducer(settings, "bench")
         await producer.start()
         relays = publishing.relays(ingest_engine, producer)
@@ -193,12 +205,10 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         e2e = time.perf_counter() - t0
         await asyncio.gather(sink, *relay_tasks)
         await producer.stop()
-        to_bus = await file_to_bus()
-        produce.append(await raw_produce(f"{raw_topic}.again"))  # the baseline again after both ingests: machines drift
-        return produce, consume, e2e, to_bus
+        return e2e
 
-    async def file_to_bus() -> tuple[float, float, int]:
-        """Ingest a second file while the service's relay process publishes it: the
+    async def file_to_bus(data: bytes, filename: str) -> tuple[float, float, int]:
+        """Ingest a further file while the service's relay process publishes it: the
         time until the file is stored and until the broker has acknowledged every
         event of it."""
         process_relay = ProcessRelay(settings, "ingest", f"{publishing.__name__}:relays")
@@ -206,7 +216,7 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         relay_task = asyncio.create_task(process_relay.run(stop))
         await asyncio.sleep(4)  # the child process starts and connects before timing starts
         t0 = time.perf_counter()
-        second = await asyncio.to_thread(ingest_file, next_csv_bytes, "bench-next.csv", process_relay.wake)
+        second = await asyncio.to_thread(ingest_file, data, filename, process_relay.wake)
         stored = time.perf_counter() - t0
         while process_relay.published < second.counts.accepted:
             await asyncio.sleep(0.01)
@@ -215,12 +225,13 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
         await relay_task
         return stored, seconds, second.counts.accepted
 
-    produce, consume, e2e, (to_store, to_bus, to_bus_events) = asyncio.run(measure())
+    produce, consume, e2e, rounds = asyncio.run(measure())
     n_events = accepted
-    raw_rate = n_events / (sum(produce) / len(produce))
+    raw_rate = n_events / min(produce)
     rows.append(row("bus ceiling: aiokafka produce (acks=all)",
-                    f"{raw_rate:,.0f} meter-days/s (mean of two runs, before and after the second ingest: "
-                    f"{' and '.join(f'{n_events / p:,.0f}' for p in produce)})", "-", 1.0, "reference", True))
+                    f"{raw_rate:,.0f} meter-days/s (best of {len(produce)} runs, one before the first file and one "
+                    f"after each file-to-bus round: {', '.join(f'{n_events / p:,.0f}' for p in produce)})",
+                    "-", 1.0, "reference", True))
     rows.append(row("bus ceiling: aiokafka consume + orjson", f"{n_events / consume:,.0f} meter-days/s", "-", 1.0,
                     "reference", True))
     ingest_rate = accepted / ingest_seconds
@@ -229,11 +240,14 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
                     f"({len(csv_bytes) / 2**20:,.0f} MiB file)",
                     f"{raw_rate:,.0f}/s raw produce", ingest_rate / raw_rate, ">= 0.5 x raw produce",
                     ingest_rate / raw_rate >= 0.5))
+    to_store, to_bus, to_bus_events = min(rounds, key=lambda r: r[1] / r[2])
     to_bus_rate = to_bus_events / to_bus
-    rows.append(row("ingest -> on the bus (issue #4's parse, validate and publish): a second D+1 file, relay "
-                    "process publishing meanwhile", f"{to_bus_rate:,.0f} meter-days/s (file stored after {to_store:.1f} s, "
-                    f"on the bus after {to_bus:.1f} s)", f"{raw_rate:,.0f}/s raw produce",
-                    to_bus_rate / raw_rate, ">= 0.5 x raw produce", to_bus_rate / raw_rate >= 0.5))
+    rows.append(row(f"ingest -> on the bus (issue #4's parse, validate and publish): a further D+1 file, relay "
+                    f"process publishing meanwhile (best of {len(rounds)} rounds)",
+                    f"{to_bus_rate:,.0f} meter-days/s (file stored after {to_store:.1f} s, on the bus after "
+                    f"{to_bus:.1f} s; every round: {', '.join(f'{n / b:,.0f}' for _, b, n in rounds)}/s)",
+                    f"{raw_rate:,.0f}/s raw produce", to_bus_rate / raw_rate, ">= 0.5 x raw produce",
+                    to_bus_rate / raw_rate >= 0.5))
     e2e_rate = accepted / e2e
     rows.append(row("pipeline: outbox relay -> bus -> portfolio store", f"{e2e_rate:,.0f} meter-days/s",
                     f"{raw_rate:,.0f}/s raw produce", e2e_rate / raw_rate, "reported (ceiling = 1.0)", True))
