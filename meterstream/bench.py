@@ -33,7 +33,7 @@ def row(scenario: str, measured: str, baseline: str, ratio: float, target: str, 
     return {"scenario": scenario, "measured": measured, "baseline": baseline, "ratio": round(ratio, 3), "target": target, "ok": ok}
 
 
-ROUNDS = 3  # file-to-bus rounds, each followed by a raw produce run: the best of each is compared
+ROUNDS = 3  # file-to-bus rounds, each followed by a raw produce run: the best of each side is compared
 
 
 def _fleet_events(n_meters: int, day: date):
@@ -227,10 +227,14 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
 
     produce, consume, e2e, rounds = asyncio.run(measure())
     n_events = accepted
-    raw_rate = n_events / min(produce)
+    # Each ingest is compared with the raw produce run(s) measured next to it: the
+    # first file with the run right after it, the rounds with the runs between them
+    # (the broker holds more with every run, and the first run is the fastest).
+    raw_rate = n_events / produce[0]
+    rounds_raw_rate = n_events / min(produce[1:])
     rows.append(row("bus ceiling: aiokafka produce (acks=all)",
-                    f"{raw_rate:,.0f} meter-days/s (best of {len(produce)} runs, one before the first file and one "
-                    f"after each file-to-bus round: {', '.join(f'{n_events / p:,.0f}' for p in produce)})",
+                    f"{raw_rate:,.0f} meter-days/s after the first file; {rounds_raw_rate:,.0f}/s best of the runs "
+                    f"after each file-to-bus round ({', '.join(f'{n_events / p:,.0f}' for p in produce[1:])})",
                     "-", 1.0, "reference", True))
     rows.append(row("bus ceiling: aiokafka consume + orjson", f"{n_events / consume:,.0f} meter-days/s", "-", 1.0,
                     "reference", True))
@@ -246,8 +250,8 @@ def pipeline_rows(settings: Settings, scale: float) -> list[Row]:
                     f"process publishing meanwhile (best of {len(rounds)} rounds)",
                     f"{to_bus_rate:,.0f} meter-days/s (file stored after {to_store:.1f} s, on the bus after "
                     f"{to_bus:.1f} s; every round: {', '.join(f'{n / b:,.0f}' for _, b, n in rounds)}/s)",
-                    f"{raw_rate:,.0f}/s raw produce", to_bus_rate / raw_rate, ">= 0.5 x raw produce",
-                    to_bus_rate / raw_rate >= 0.5))
+                    f"{rounds_raw_rate:,.0f}/s raw produce (best of the runs between rounds)",
+                    to_bus_rate / rounds_raw_rate, ">= 0.5 x raw produce", to_bus_rate / rounds_raw_rate >= 0.5))
     e2e_rate = accepted / e2e
     rows.append(row("pipeline: outbox relay -> bus -> portfolio store", f"{e2e_rate:,.0f} meter-days/s",
                     f"{raw_rate:,.0f}/s raw produce", e2e_rate / raw_rate, "reported (ceiling = 1.0)", True))
