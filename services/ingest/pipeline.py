@@ -72,27 +72,28 @@ def _chunks(items: Iterable[StreamItem], size: int) -> Iterator[list[StreamItem]
     each piece while the next is stored, so the end of a large file reaches the bus
     sooner (the relay's work after the last commit is a quarter as long)."""
     pending = iter(items)
-    chunk: list[StreamItem] = []
+    chunk = _take(pending, size)
+    while chunk:
+        following = next(pending, None)  # one item ahead: is this the last chunk?
+        if following is None:
+            rest = iter(chunk)
+            while piece := _take(rest, size // 4):
+                yield piece
+            return
+        yield chunk
+        chunk = [following, *_take(pending, size - _size(following))]
+
+
+def _take(items: Iterator[StreamItem], size: int) -> list[StreamItem]:
+    """The next items, up to the first that makes ``size`` meter-days (at least one item)."""
+    taken: list[StreamItem] = []
     n = 0
-    for item in pending:
-        chunk.append(item)
+    for item in items:
+        taken.append(item)
         n += _size(item)
         if n >= size:
-            following = next(pending, None)
-            if following is None:
-                break
-            yield chunk
-            chunk, n = [following], _size(following)
-    piece: list[StreamItem] = []
-    n = 0
-    for item in chunk:
-        piece.append(item)
-        n += _size(item)
-        if n >= size // 4:
-            yield piece
-            piece, n = [], 0
-    if piece:
-        yield piece
+            break
+    return taken
 
 
 def _size(item: StreamItem) -> int:

@@ -37,8 +37,8 @@ def published_seq(conn: Connection) -> int:
 
 def mark_published(conn: Connection, seqs: list[int]) -> None:
     """Versions are published in ``seq`` order: the last one marks them all."""
-    c = t.reads_published.c
-    conn.execute(update(t.reads_published).where(c.seq < max(seqs)).values(seq=max(seqs)))
+    last = max(seqs)
+    conn.execute(update(t.reads_published).where(t.reads_published.c.seq < last).values(seq=last))
 
 
 def _unpublished(after: int):
