@@ -1,4 +1,5 @@
-"""The ingest service layer: parse, validate, version, store and enqueue.
+"""The ingest service layer: parse (in a parse process, a chunk ahead: see
+parse_process.py), validate, version, store and enqueue.
 
 Each chunk of a file is one database transaction that stores the accepted
 meter-day versions, the rejections and the outbox rows together, so nothing
@@ -23,17 +24,14 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import Engine
 
+from services.ingest import parse_process
 from services.ingest.adapters import store
 from services.ingest.adapters.tables import outbox
-from services.ingest.domain.model import (
-    MeterDayBlock, ParsedMeterDay, ParsedRegisterRead, RowRejection, StreamItem, UnparseableFile,
-)
-from services.ingest.domain.parsing import parse_file
+from services.ingest.domain.chunks import PreparedChunk
+from services.ingest.domain.model import RowRejection, UnparseableFile
 from services.ingest.domain.profiles import FeedProfile
-from services.ingest.domain.validation import (
-    MeterHistory, day_p95s, fold_histories, validate_block, validate_register_read,
-)
-from services.ingest.domain.versioning import content_hashes, decide_version
+from services.ingest.domain.validation import MeterHistory, fold_histories, validate_block, validate_register_read
+from services.ingest.domain.versioning import decide_version
 from shared.contracts import REGISTER_READS, REJECTED
 from shared.contracts.events import RegisterRead, RejectedRow
 from shared.hh import encode_rows
@@ -64,40 +62,6 @@ class BatchResult:
     batch_id: str
     detected: str
     counts: Counts = field(default_factory=Counts)
-
-
-def _chunks(items: Iterable[StreamItem], size: int) -> Iterator[list[StreamItem]]:
-    """The items in lists of about ``size`` meter-days (blocks are not split). The
-    file's last list comes in pieces of about a quarter of that: the relay publishes
-    each piece while the next is stored, so the end of a large file reaches the bus
-    sooner (the relay's work after the last commit is a quarter as long)."""
-    pending = iter(items)
-    chunk = _take(pending, size)
-    while chunk:
-        following = next(pending, None)  # one item ahead: is this the last chunk?
-        if following is None:
-            rest = iter(chunk)
-            while piece := _take(rest, size // 4):
-                yield piece
-            return
-        yield chunk
-        chunk = [following, *_take(pending, size - _size(following))]
-
-
-def _take(items: Iterator[StreamItem], size: int) -> list[StreamItem]:
-    """The next items, up to the first that makes ``size`` meter-days (at least one item)."""
-    taken: list[StreamItem] = []
-    n = 0
-    for item in items:
-        taken.append(item)
-        n += _size(item)
-        if n >= size:
-            break
-    return taken
-
-
-def _size(item: StreamItem) -> int:
-    return len(item) if isinstance(item, MeterDayBlock) else 1
 
 
 class Hasher:
@@ -135,18 +99,21 @@ def ingest(
         store.create_batch(conn, {"id": batch_id, "filename": filename[:300], "source": source,
                                   "profile": profile.name if profile else None, "sha256": "", "bytes": 0,
                                   "received_at": now, "status": "processing"})
+    result = BatchResult(batch_id, detected="")
     try:
-        parsed = parse_file(hasher, filename, profile, mpxn=mpxn)
-        result = BatchResult(batch_id, parsed.detected.describe())
-        for chunk in _chunks(parsed.stream(), CHUNK):
-            _write_chunk(engine, chunk, result, today, now, source_ts)
-            if on_chunk_stored:
-                on_chunk_stored()
+        with parse_process.parsed(hasher, filename, profile, mpxn, CHUNK) as parsed:
+            result.detected = parsed.detected.describe()
+            for chunk in parsed.chunks():
+                _write_chunk(engine, chunk, result, today, now, source_ts)
+                if on_chunk_stored:
+                    on_chunk_stored()
         result.counts.rows_read = parsed.rows_read
-    except UnparseableFile as exc:
+    except Exception as exc:
+        # The batch shows why it stopped and what its stored chunks hold (those stay stored and published).
+        error = exc.reason if isinstance(exc, UnparseableFile) else f"{type(exc).__name__}: {exc}"
         with engine.begin() as conn:
-            store.update_batch(conn, batch_id, status="failed", error=exc.reason, completed_at=datetime.now(timezone.utc),
-                               sha256=hasher.sha256.hexdigest(), bytes=hasher.size)
+            store.update_batch(conn, batch_id, status="failed", error=error[:2000], detected=result.detected or None, completed_at=datetime.now(timezone.utc),
+                               sha256=hasher.sha256.hexdigest(), bytes=hasher.size, **result.counts.as_dict())
         raise
     with engine.begin() as conn:
         store.update_batch(conn, batch_id, status="done", detected=result.detected, completed_at=datetime.now(timezone.utc),
@@ -155,18 +122,17 @@ def ingest(
     return result
 
 
-def _write_chunk(engine: Engine, items: list, result: BatchResult, today: date, now: datetime,
+def _write_chunk(engine: Engine, chunk: PreparedChunk, result: BatchResult, today: date, now: datetime,
                  source_ts: datetime) -> None:
     with _CHUNK_TRANSACTIONS, engine.begin() as conn:
         store.lock_meter_days(conn)
-        _store_chunk(conn, items, result, today, now, source_ts)
+        _store_chunk(conn, chunk, result, today, now, source_ts)
 
 
-def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datetime, source_ts: datetime) -> None:
+def _store_chunk(conn, chunk: PreparedChunk, result: BatchResult, today: date, now: datetime,
+                 source_ts: datetime) -> None:
     counts = result.counts
-    blocks = _blocks(items)
-    reads = [i for i in items if isinstance(i, ParsedRegisterRead)]
-    refused: list[RowRejection] = [i for i in items if isinstance(i, RowRejection)]
+    blocks, reads, refused = chunk.blocks, chunk.reads, chunk.refused[:]
     meters = {m for b in blocks for m in b.mpxns}
     points, histories = store.supply_points_and_histories(conn, meters | {r.mpxn for r in reads})
     existing, current_seqs = store.existing_versions(conn, {key for b in blocks for key in zip(b.mpxns, b.dates)})
@@ -176,9 +142,8 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     retire: list[int] = []  # the seqs of stored current versions that revisions replace
     touched: dict[str, MeterHistory] = {}
     batch_id = result.batch_id
-    for block in blocks:
+    for block, digests, p95s in zip(blocks, chunk.digests, chunk.p95s):
         verdicts = validate_block(block, points, today, histories)
-        digests = content_hashes(block.kwh, block.qualities)
         blobs = encode_rows(block.kwh)
         current: list[int] = []  # rows of the block that become the current version, in order
         for i, (verdict, mpxn, day, digest) in enumerate(zip(verdicts, block.mpxns, block.dates, digests)):
@@ -210,7 +175,7 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
         if current:
             counts.accepted += len(current)
             counts.flagged += sum(1 for i in current if verdicts[i])
-            fold_histories(touched, histories, [block.mpxns[i] for i in current], day_p95s(block.kwh[current]))
+            fold_histories(touched, histories, [block.mpxns[i] for i in current], p95s[current])
 
     register_rows, register_events = [], []
     for read in reads:
@@ -238,25 +203,4 @@ def _store_chunk(conn, items: list, result: BatchResult, today: date, now: datet
     enqueue(conn, outbox, REJECTED, [
         RejectedRow(batch_id=result.batch_id, row_number=r.row_number, mpxn=r.mpxn, settlement_date=r.settlement_date,
                     reason_code=r.reason_code, reason=r.reason, rejected_at=now) for r in refused])
-
-
-def _blocks(items: list) -> list[MeterDayBlock]:
-    """Every meter-day of a chunk in blocks, in file order: bulk blocks as read,
-    runs of single meter-days of one period count packed into blocks."""
-    blocks: list[MeterDayBlock] = []
-    run: list[ParsedMeterDay] = []
-    for item in items:
-        if isinstance(item, ParsedMeterDay):
-            if run and len(run[0].values) != len(item.values):
-                blocks.append(MeterDayBlock.of_days(run))
-                run = []
-            run.append(item)
-        elif isinstance(item, MeterDayBlock):
-            if run:
-                blocks.append(MeterDayBlock.of_days(run))
-                run = []
-            blocks.append(item)
-    if run:
-        blocks.append(MeterDayBlock.of_days(run))
-    return blocks
 

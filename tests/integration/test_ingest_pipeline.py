@@ -112,6 +112,24 @@ def test_unparseable_file_is_refused_and_the_batch_says_why(engine):
     assert batch["status"] == "failed" and batch["error"]
 
 
+def test_an_upload_cut_off_part_way_leaves_a_failed_batch_with_what_it_stored(engine, monkeypatch):
+    monkeypatch.setattr(pipeline, "CHUNK", 2)
+    data = csv_for([DAY - timedelta(days=i) for i in range(1000)])  # several times what the pipes hold
+
+    def cut_off():
+        for i in range(0, len(data) * 3 // 4, 4096):
+            yield data[i:i + 4096]
+        raise ConnectionResetError("the client went away")
+
+    with pytest.raises(ConnectionResetError):
+        pipeline.ingest(engine, cut_off(), "cut.csv", source="test", today=TODAY)
+    with engine.connect() as conn:
+        batch = conn.execute(select(t.batches).where(t.batches.c.filename == "cut.csv")).mappings().one()
+        stored = store.counts(conn)["meter_days_current"]
+    assert batch["status"] == "failed" and "client went away" in batch["error"] and batch["detected"]
+    assert 0 < batch["accepted"] < 1000 and batch["accepted"] == stored == len(outbox_events(engine))
+
+
 def test_drop_folder_ingests_and_moves_files(engine, tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()

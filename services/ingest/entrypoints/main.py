@@ -3,9 +3,9 @@ outbox relay (in a child process of its own: see shared.outbox.ProcessRelay)."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 
+from services.ingest import parse_process
 from services.ingest.adapters import publishing, store
 from services.ingest.entrypoints.api import router
 from services.ingest.entrypoints.dropfolder import watcher
@@ -18,20 +18,10 @@ from shared.runtime import Service
 
 NAME = "ingest"
 log = logging.getLogger(__name__)
-# A D+1 file allocates millions of short-lived floats, lists and row objects, almost
-# none of them in reference cycles: at the default 700 the collector runs thousands
-# of times per file for nothing (about 15% of ingest time at 100,000 meters).
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def tune_gc() -> None:
-    """Collect less often, and never re-scan what was loaded at start-up."""
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def build(settings: Settings) -> Service:
-    tune_gc()  # build() runs once, at the start of the ingest process
+    parse_process.tune_gc()  # build() runs once, at the start of the ingest process
     engine = db.make_engine(settings.database_url_for(NAME))
     relay = ProcessRelay(settings, NAME, f"{publishing.__name__}:relays")
 
@@ -54,5 +44,11 @@ def build(settings: Settings) -> Service:
     workers = {"supply-points": supply_points}
     if settings.ingest_drop_dir:
         workers["drop-folder"] = watcher(engine, settings.ingest_drop_dir, relay.wake)
+    async def start_parsing() -> None:
+        await asyncio.to_thread(parse_process.start)
+
+    async def stop_parsing() -> None:
+        await asyncio.to_thread(parse_process.stop_all)
+
     return Service(NAME, settings, engine, routers=[router], outbox=relay, status=status,
-                   workers=workers)
+                   workers=workers, on_start=[start_parsing], on_stop=[stop_parsing])

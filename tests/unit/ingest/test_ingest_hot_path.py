@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import pytest
 
-from services.ingest import pipeline
+from services.ingest.domain import chunks
 from services.ingest.adapters import publishing
 from services.ingest.domain.model import MeterDayBlock, ParsedMeterDay
 from services.ingest.domain.validation import (
@@ -80,7 +80,7 @@ def test_single_meter_days_are_stored_from_blocks_of_one_period_count():
     days = [kwh_day(1, date(2019, 10, 27), [0.5] * 49 + [None], "A" * 49 + "-"),
             kwh_day(2, date(2019, 11, 13), [0.25] * 48, "E" * 48),
             kwh_day(3, date(2019, 11, 13), [None] * 47 + [-0.0], "-" * 47 + "A")]
-    blocks = pipeline._blocks(["a rejection or register read", days[0], *days[1:]])
+    blocks = chunks.blocks_of(["a rejection or register read", days[0], *days[1:]])
     assert [b.row_numbers for b in blocks] == [[1], [2, 3]]
     assert [d for b in blocks for d in b.days()] == days
     for block in blocks:
@@ -120,5 +120,5 @@ def test_chunks_take_about_chunk_meter_days_and_the_last_in_quarters(sizes, chun
     def block(n: int) -> MeterDayBlock:
         return MeterDayBlock.of_days([ParsedMeterDay(1, "2000000000001", date(2024, 5, 14), [0.5] * 48, "A" * 48)] * n)
 
-    chunks = list(pipeline._chunks(iter([block(n) for n in sizes]), chunk))
-    assert [[len(b) for b in c] for c in chunks] == expected
+    cut = list(chunks.chunked(iter([block(n) for n in sizes]), chunk))
+    assert [[len(b) for b in c] for c in cut] == expected
