@@ -57,7 +57,7 @@ class _Worker:
         self.kill()
 
     def kill(self) -> None:
-        """Mid-file too: a feeder blocked on the pipe then fails at once."""
+        """Stop the parse process, mid-file too, and close its pipes."""
         self.process.kill()
         self.process.join()
         self.outbox.close()
@@ -139,8 +139,8 @@ def parsed(data: Iterable[bytes], filename: str, profile: FeedProfile | None, mp
             with _idle_lock:
                 _idle.append(worker)
         else:
-            worker.process.kill()
-            feeder.join()
+            worker.process.kill()  # a feeder blocked on the pipe then fails at once,
+            feeder.join()  # and is done with the pipe before it is closed
             worker.kill()
 
 

@@ -112,8 +112,9 @@ def ingest(
         # The batch shows why it stopped and what its stored chunks hold (those stay stored and published).
         error = exc.reason if isinstance(exc, UnparseableFile) else f"{type(exc).__name__}: {exc}"
         with engine.begin() as conn:
-            store.update_batch(conn, batch_id, status="failed", error=error[:2000], detected=result.detected or None, completed_at=datetime.now(timezone.utc),
-                               sha256=hasher.sha256.hexdigest(), bytes=hasher.size, **result.counts.as_dict())
+            store.update_batch(conn, batch_id, status="failed", error=error[:2000], detected=result.detected or None,
+                               completed_at=datetime.now(timezone.utc), sha256=hasher.sha256.hexdigest(),
+                               bytes=hasher.size, **result.counts.as_dict())
         raise
     with engine.begin() as conn:
         store.update_batch(conn, batch_id, status="done", detected=result.detected, completed_at=datetime.now(timezone.utc),

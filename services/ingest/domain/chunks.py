@@ -29,16 +29,13 @@ class PreparedChunk:
     reads: list[ParsedRegisterRead]
     refused: list[RowRejection]
 
-    def meter_days(self) -> int:
-        return sum(len(b) for b in self.blocks)
-
 
 def prepared_chunks(items: Iterable[StreamItem], size: int) -> Iterator[PreparedChunk]:
     """The items of a parsed file in chunks of about ``size`` meter-days, prepared."""
     for chunk in chunked(items, size):
         blocks = blocks_of(chunk)
-        yield PreparedChunk(blocks, [content_hashes(b.kwh, b.qualities) for b in blocks], [day_p95s(b.kwh) for b in blocks],
-                            [i for i in chunk if isinstance(i, ParsedRegisterRead)],
+        yield PreparedChunk(blocks, [content_hashes(b.kwh, b.qualities) for b in blocks],
+                            [day_p95s(b.kwh) for b in blocks], [i for i in chunk if isinstance(i, ParsedRegisterRead)],
                             [i for i in chunk if isinstance(i, RowRejection)])
 
 

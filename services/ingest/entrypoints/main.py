@@ -44,6 +44,7 @@ def build(settings: Settings) -> Service:
     workers = {"supply-points": supply_points}
     if settings.ingest_drop_dir:
         workers["drop-folder"] = watcher(engine, settings.ingest_drop_dir, relay.wake)
+
     async def start_parsing() -> None:
         await asyncio.to_thread(parse_process.start)
 
