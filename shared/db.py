@@ -20,6 +20,7 @@ from sqlalchemy import (
     func, literal_column, select, text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import NullType, TypeEngine
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,18 @@ def temporary_database(server_url: str | None) -> Iterator[str | None]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def plain_rows(conn: Connection, statement: Executable) -> list[tuple]:
+    """The statement's rows as the driver returns them: plain tuples, without
+    SQLAlchemy's Row and result conversion per row (so SQLite's dates and times are
+    ISO text, its booleans 0 and 1). For hot fetches of many rows, where those cost
+    as much as the fetch itself."""
+    result = conn.execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def ping(engine: Engine) -> None:

@@ -19,12 +19,11 @@ from functools import lru_cache
 
 import numpy as np
 import orjson
-from sqlalchemy import Connection, Engine, func, select, type_coerce, update
-from sqlalchemy.types import NullType
+from sqlalchemy import Connection, Engine, func, select, update
 
 from services.ingest.adapters import store
 from services.ingest.adapters import tables as t
-from shared import outbox
+from shared import db, outbox
 from shared.bus import EventProducer
 from shared.contracts import READS
 from shared.outbox import OutboxRelay, Record
@@ -52,17 +51,11 @@ def pending_reads(conn: Connection, after: int, limit: int) -> list[Record]:
     last one published, when that is later) as MeterDayRead records, in ``seq`` order."""
     d = t.meter_days.c
     joined, unpublished = _unpublished(max(after, published_seq(conn)))
-    rows = conn.execute(
-        select(d.seq, t.supply_points.c.fuel, d.mpxn, _as_stored(d.settlement_date), d.version, d.content_hash,
-               _as_stored(d.kwh), d.quality, d.source_unit, d.flags, d.batch_id, _as_stored(d.received_at))
-        .select_from(joined).where(unpublished).order_by(d.seq).limit(limit))
-    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:])) for row in rows.all()]
-
-
-def _as_stored(column):
-    """The column as the driver returns it, without SQLAlchemy's conversion per row
-    (a third of the fetch on SQLite, where dates and times come back as text)."""
-    return type_coerce(column, NullType()).label(column.name)
+    rows = db.plain_rows(conn, select(
+        d.seq, t.supply_points.c.fuel, d.mpxn, d.settlement_date, d.version, d.content_hash, d.kwh, d.quality,
+        d.source_unit, d.flags, d.batch_id, d.received_at,
+    ).select_from(joined).where(unpublished).order_by(d.seq).limit(limit))
+    return [(row[0], READS.name, row[2].encode(), read_event_json(*row[1:])) for row in rows]
 
 
 def read_event_json(fuel: str, mpxn: str, settlement_date: date | str, version: int, content_hash: str, kwh: bytes,

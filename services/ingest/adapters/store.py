@@ -22,11 +22,9 @@ def supply_points_and_histories(conn: Connection, mpxns: Collection[str]
     """The known supply points among these MPxNs, and the running summaries of
     their meters' values, in one query (one pass over the MPxNs, not two)."""
     sp, st = t.supply_points.c, t.meter_stats.c
-    rows = conn.execute(
-        select(*(sp[name] for name in _SUPPLY_POINT_COLUMNS), st.days, st.p95_period_kwh)
-        .select_from(t.supply_points.outerjoin(t.meter_stats, st.mpxn == sp.mpxn))
-        .where(db.any_of(conn, sp.mpxn, mpxns))
-    ).all()  # all(): one fetch, not a DB-API call per row
+    rows = db.plain_rows(conn, select(*(sp[name] for name in _SUPPLY_POINT_COLUMNS), st.days, st.p95_period_kwh)
+                         .select_from(t.supply_points.outerjoin(t.meter_stats, st.mpxn == sp.mpxn))
+                         .where(db.any_of(conn, sp.mpxn, mpxns)))  # ``active`` may be 0 or 1: validation takes its truth
     points = {r[0]: SupplyPointInfo(*r[:-2]) for r in rows}
     return points, {r[0]: MeterHistory(r[-2], r[-1]) for r in rows if r[-2] is not None}
 
