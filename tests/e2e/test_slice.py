@@ -136,3 +136,29 @@ def test_unsubscribe_link_works_without_a_login(demo_stack):
     r = httpx.get(f"{demo_stack.url}/api/v1/notifications/unsubscribe", params={"token": "not-a-valid-token"})
     assert r.status_code in (400, 404, 422), r.text  # reaches alerts, which refuses the bad token
     assert httpx.get(f"{demo_stack.url}/api/v1/notifications").status_code == 401
+
+
+def test_an_opt_out_purges_ingests_copy_and_refuses_the_next_file(demo_stack):
+    """A micro-business opting out inside its window: portfolio publishes the change,
+    ingest purges the meter-day versions it keeps for those supply points (its audit
+    trail included) and refuses their next file with the reason."""
+    from shared.synthetic.demo import CORNER_CAFE_ACCOUNT
+
+    ops = demo_stack.ops
+    cafe = next(p.spec for site, p in demo_dataset(TODAY).supply_points()
+                if site.account_id == CORNER_CAFE_ACCOUNT and p.spec.fuel == "electricity")
+    day = TODAY - timedelta(days=2)
+    stored = ops.upload("cafe.csv", one_day_file(cafe, day))
+    assert stored["counts"]["accepted"] == 1, stored
+    versions = ops.get("/api/v1/ops/status")["ingest"]["meter_day_versions"]
+
+    r = demo_stack.broker.http.post(f"/api/v1/accounts/{CORNER_CAFE_ACCOUNT}/opt-out")
+    assert r.status_code == 200, r.text
+    assert r.json()["account"]["enrolment_status"] == "opted_out"
+    ops.wait_for(lambda s: s["ingest"]["meter_day_versions"] == versions - 1,
+                 "ingest to purge the opted-out supply point's versions", timeout=60)
+
+    refused = ops.upload("cafe-again.csv", one_day_file(cafe, day))
+    assert (refused["counts"]["accepted"], refused["counts"]["rejected"]) == (0, 1), refused
+    [rejection] = ops.get(f"/api/v1/ingest/batches/{refused['batch_id']}/rejections")
+    assert rejection["mpxn"] == cafe.mpxn and rejection["reason_code"] == "opted_out"
