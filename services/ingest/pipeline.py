@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy import Engine
 
 from services.ingest import parse_process
@@ -40,6 +42,13 @@ from shared.outbox import enqueue
 log = logging.getLogger(__name__)
 CHUNK = 10_000  # meter-days per transaction: large enough to amortise the round trips, small enough to stream
 _CHUNK_TRANSACTIONS = threading.Lock()
+
+BATCHES = Counter("meterstream_ingest_batches_total", "Files and pushes ingested, by how they ended",
+                  ["source", "status"])
+BATCH_SECONDS = Histogram("meterstream_ingest_batch_seconds", "Time to ingest a file or push, to the last commit",
+                          ["source"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
+METER_DAYS = Counter("meterstream_ingest_meter_days_total",
+                     "The counts of ingested batches: rows read, meter-days by outcome, register reads", ["outcome"])
 
 
 @dataclass
@@ -92,6 +101,7 @@ def ingest(
     """Ingest one file or push body; raises UnparseableFile for a file that cannot be read at all.
     ``on_chunk_stored`` is called after each chunk's transaction (to wake the outbox relay)."""
     now = datetime.now(timezone.utc)
+    started = time.perf_counter()
     source_ts = source_timestamp or now
     hasher = Hasher([data] if isinstance(data, bytes) else data)
     batch_id = str(uuid.uuid4())
@@ -115,12 +125,21 @@ def ingest(
             store.update_batch(conn, batch_id, status="failed", error=error[:2000], detected=result.detected or None,
                                completed_at=datetime.now(timezone.utc), sha256=hasher.sha256.hexdigest(),
                                bytes=hasher.size, **result.counts.as_dict())
+        _record(source, "failed", started, result.counts)
         raise
     with engine.begin() as conn:
         store.update_batch(conn, batch_id, status="done", detected=result.detected, completed_at=datetime.now(timezone.utc),
                            sha256=hasher.sha256.hexdigest(), bytes=hasher.size, **result.counts.as_dict())
+    _record(source, "done", started, result.counts)
     log.info("batch %s %s: %s", batch_id, filename, result.counts.as_dict())
     return result
+
+
+def _record(source: str, status: str, started: float, counts: Counts) -> None:
+    BATCHES.labels(source, status).inc()
+    BATCH_SECONDS.labels(source).observe(time.perf_counter() - started)
+    for outcome, n in counts.as_dict().items():
+        METER_DAYS.labels(outcome).inc(n)
 
 
 def _write_chunk(engine: Engine, chunk: PreparedChunk, result: BatchResult, today: date, now: datetime,

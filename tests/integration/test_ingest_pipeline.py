@@ -297,3 +297,22 @@ def test_opting_out_purges_the_stored_versions_and_refuses_new_ones(engine):
     assert outbox_events(engine) == []
     refused = pipeline.ingest(engine, csv_for(days), "d.csv", source="test", today=TODAY)
     assert (refused.counts.accepted, refused.counts.rejected) == (0, 3)
+
+
+def test_batches_and_their_counts_reach_the_metrics(engine):
+    from prometheus_client import REGISTRY
+
+    def samples() -> tuple[float, ...]:
+        return tuple(REGISTRY.get_sample_value(name, labels) or 0.0 for name, labels in (
+            ("meterstream_ingest_batches_total", {"source": "metrics-test", "status": "done"}),
+            ("meterstream_ingest_batches_total", {"source": "metrics-test", "status": "failed"}),
+            ("meterstream_ingest_batch_seconds_count", {"source": "metrics-test"}),
+            ("meterstream_ingest_meter_days_total", {"outcome": "accepted"}),
+            ("meterstream_ingest_meter_days_total", {"outcome": "unchanged"})))
+
+    before = samples()
+    for _ in range(2):  # the second time, the same meter-day is unchanged
+        pipeline.ingest(engine, csv_for([DAY]), "m.csv", source="metrics-test", today=TODAY)
+    with pytest.raises(UnparseableFile):
+        pipeline.ingest(engine, b"not,a,meter,file\n", "x.csv", source="metrics-test", today=TODAY)
+    assert tuple(b - a for a, b in zip(before, samples())) == (2, 1, 3, 1, 1)
