@@ -177,7 +177,7 @@ def _store_chunk(conn, chunk: PreparedChunk, result: BatchResult, today: date, n
                 counts.unchanged += 1
                 continue
             stored.append((decision.version, digest, source_ts))
-            row = (mpxn, day, decision.version, digest, source_ts, batch_id, block.row_numbers[i],
+            row = (mpxn, day, decision.version, points[mpxn].fuel, digest, source_ts, batch_id, block.row_numbers[i],
                    blobs[i], block.qualities[i], block.source_units[i], ",".join(verdict), now)  # type: ignore[arg-type]
             # ^ store.VERSION_COLUMNS less current
             if not decision.becomes_current:

@@ -66,3 +66,40 @@ def test_ingest_versions_get_seqs_and_the_relay_starts_before_the_oldest_unpubli
     assert [(str(d), v) for d, v in announced] == [("2024-05-02", 1), ("2024-05-03", 1)]
     engine.dispose()
 
+
+
+def test_ingest_versions_take_their_supply_points_fuel_and_no_seq_is_reused(settings):
+    from services.ingest.adapters import tables as t
+
+    url = settings.database_url_for("ingest")
+    config = db.alembic_config("ingest", url)
+    command.upgrade(config, "0006")
+    engine = db.make_engine(url)
+    points = {"1200023305967": "electricity", "3445566778": "gas"}
+    with engine.begin() as conn:
+        for mpxn, fuel in points.items():
+            conn.execute(text(
+                "INSERT INTO ingest_supply_points (mpxn, revision, fuel, site_id, site_name, account_id, customer_id, "
+                "meter_type, settlement, micro_business, enrolment_status, active) VALUES "
+                "(:mpxn, 1, :fuel, 'S', 'S', 'A', 'C', 'smart', 'nhh', false, 'active', true)"), {"mpxn": mpxn, "fuel": fuel})
+        for day, mpxn in enumerate([*points, "1200023305967"], start=1):
+            conn.execute(text(
+                "INSERT INTO ingest_meter_days (mpxn, settlement_date, version, current, content_hash, "
+                "source_timestamp, batch_id, row_number, kwh, quality, source_unit, flags, received_at) VALUES "
+                "(:mpxn, :day, 1, true, 'h', :at, 'b', 1, :kwh, 'A', 'kWh', '', :at)"),
+                {"mpxn": mpxn, "day": date(2024, 5, day), "kwh": b"\0" * 8, "at": datetime(2024, 5, 20, tzinfo=timezone.utc)})
+        conn.execute(text("DELETE FROM ingest_meter_days WHERE seq = 3"))  # as an opt-out purge may
+    command.upgrade(config, "head")
+    with engine.begin() as conn:
+        fuels = conn.execute(text("SELECT mpxn, fuel FROM ingest_meter_days ORDER BY seq")).all()
+        conn.execute(t.meter_days.insert().values(
+            mpxn="3445566778", settlement_date=date(2024, 5, 9), version=1, current=True, fuel="gas", content_hash="h",
+            source_timestamp=datetime(2024, 5, 20, tzinfo=timezone.utc), batch_id="b", kwh=b"\0" * 8, quality="A",
+            source_unit="kWh", flags="", received_at=datetime(2024, 5, 20, tzinfo=timezone.utc)))
+        newest = conn.execute(text("SELECT max(seq) FROM ingest_meter_days")).scalar_one()
+    assert [tuple(r) for r in fuels] == list(points.items())
+    assert newest == 4  # not 3 again: the relay may have published 3 before it was purged
+    command.downgrade(config, "0006")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM ingest_meter_days")).scalar_one() == 3
+    engine.dispose()

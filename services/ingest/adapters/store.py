@@ -90,8 +90,8 @@ def save_histories(conn: Connection, stats: dict[str, MeterHistory]) -> None:
                    update=["days", "p95_period_kwh"])
 
 
-VERSION_COLUMNS = ("mpxn", "settlement_date", "version", "content_hash", "source_timestamp", "batch_id", "row_number",
-                   "kwh", "quality", "source_unit", "flags", "received_at", "current")
+VERSION_COLUMNS = ("mpxn", "settlement_date", "version", "fuel", "content_hash", "source_timestamp", "batch_id",
+                   "row_number", "kwh", "quality", "source_unit", "flags", "received_at", "current")
 
 
 def insert_versions(conn: Connection, rows: list[tuple]) -> None:

@@ -50,6 +50,7 @@ meter_days = Table(
     Column("settlement_date", Date, nullable=False),
     Column("version", Integer, nullable=False),
     Column("current", Boolean, nullable=False),
+    Column("fuel", String(11), nullable=False),  # the supply point's, for the event (no join to publish it)
     Column("content_hash", String(64), nullable=False),
     Column("source_timestamp", DateTime(timezone=True), nullable=False),
     Column("batch_id", String(36), nullable=False),
